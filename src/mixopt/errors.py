@@ -1,0 +1,85 @@
+"""Errors a planner can cause, and the one-line messages that explain them.
+
+Every message follows one shape, ``FILE: field.path: what is wrong (got VALUE). How to fix.``,
+so a planner can find the line in the scenario file and knows what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Issue",
+    "MixoptError",
+    "ScenarioError",
+    "InfeasibleError",
+    "SolverError",
+    "format_value",
+]
+
+
+def format_value(value: object) -> str:
+    """Show a planner's value the way they wrote it (strings quoted, numbers plain)."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{value:.1f}"
+    if isinstance(value, (list, tuple)) and len(str(value)) > 60:
+        return str(value)[:57] + "..."
+    if isinstance(value, dict):
+        text = "{" + ", ".join(f"{k}: ..." for k in value) + "}"
+        return text if len(text) <= 60 else text[:57] + "..."
+    return str(value)
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with a scenario: where it is, what is wrong, and how to fix it."""
+
+    file: str
+    path: str
+    problem: str
+    fix: str
+    value: object = _MISSING
+
+    def __str__(self) -> str:
+        got = "" if self.value is _MISSING else f" (got {format_value(self.value)})"
+        fix = self.fix.rstrip(".") + "." if self.fix else ""
+        return f"{self.file}: {self.path}: {self.problem}{got}. {fix}".rstrip()
+
+    @property
+    def has_value(self) -> bool:
+        """True when the issue quotes the planner's value."""
+        return self.value is not _MISSING
+
+
+class MixoptError(Exception):
+    """Base class of every error a planner can cause; its text is ready to print."""
+
+    exit_code = 1
+
+
+class ScenarioError(MixoptError):
+    """A scenario file (or creator table) is invalid: all problems, one line each."""
+
+    exit_code = 1
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class InfeasibleError(MixoptError):
+    """No plan satisfies every rule of the scenario; the message says why."""
+
+    exit_code = 3
+
+
+class SolverError(MixoptError):
+    """The solver failed or ran out of time before finding any plan."""
+
+    exit_code = 4

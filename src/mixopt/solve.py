@@ -1,0 +1,394 @@
+"""MixModel -> Solution. The only module that talks to solvers.
+
+PuLP is the modelling layer; here the model is read once into arrays and handed to the
+solver through its own interface (HiGHS in-process through highspy; CBC as its binary on
+an MPS file written by HiGHS). The status is derived by mixopt, never taken from PuLP's
+integer codes: a stopped solve is "feasible" with its gap, never "optimal", and any answer
+is accepted only if it satisfies every row within tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import metadata
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pulp
+
+from mixopt.model import MixModel
+
+__all__ = ["SolveStatus", "SolverOptions", "Solution", "LinearArrays", "to_arrays", "solve", "cbc_path", "solver_version"]
+
+FEAS_TOL = 1e-6
+INT_TOL = 1e-6
+
+
+class SolveStatus(StrEnum):
+    """What the solve established, in words a planner can read."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a plan that satisfies every rule, stopped at a limit with a gap
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    NOT_SOLVED = "not_solved"
+
+    @property
+    def has_plan(self) -> bool:
+        """True when a plan that satisfies every rule was found."""
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to solve. ``mip_gap`` is relative; ``time_limit_s`` is a deadline mixopt enforces."""
+
+    solver: str = "highs"
+    time_limit_s: float | None = None
+    mip_gap: float = 0.0
+    tie_break: bool = True
+
+
+@dataclass(frozen=True)
+class LinearArrays:
+    """A model as arrays, always in minimisation form (costs negated for a maximisation)."""
+
+    names: list[str]
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    row_names: list[str]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray  # CSR row starts
+    index: np.ndarray
+    value: np.ndarray
+    costs: list[np.ndarray]  # one per stage, minimisation form
+    stage_labels: list[str]
+
+    @property
+    def num_col(self) -> int:
+        return len(self.names)
+
+    def row_activity(self, x: np.ndarray) -> np.ndarray:
+        """A @ x for the CSR matrix."""
+        products = self.value * x[self.index]
+        sums = np.add.reduceat(products, self.starts[:-1]) if len(products) else np.zeros(0)
+        empty = self.starts[:-1] == self.starts[1:]
+        sums = np.where(empty, 0.0, sums) if len(sums) else np.zeros(len(self.row_names))
+        return sums
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The result of a solve: status, values by variable name, and what the solver proved."""
+
+    status: SolveStatus
+    values: dict[str, float]
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    solver_version: str
+    seconds: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def to_arrays(model: MixModel) -> LinearArrays:
+    """Read a built model into arrays, in the model's own variable and constraint order."""
+    position = {var.name: i for i, var in enumerate(model.variables)}
+    names = [var.name for var in model.variables]
+    lower = np.array([-math.inf if v.lowBound is None else v.lowBound for v in model.variables], dtype=float)
+    upper = np.array([math.inf if v.upBound is None else v.upBound for v in model.variables], dtype=float)
+    integer = np.array([v.cat == pulp.LpInteger for v in model.variables], dtype=bool)
+    starts, index, value, row_lower, row_upper, row_names = [0], [], [], [], [], []
+    for name, con in model.constraints:
+        for var, coef in sorted(con.items(), key=lambda item: position[item[0].name]):
+            index.append(position[var.name])
+            value.append(float(coef))
+        starts.append(len(index))
+        rhs = -float(con.constant)
+        row_names.append(name)
+        if con.sense == pulp.LpConstraintLE:
+            row_lower.append(-math.inf)
+            row_upper.append(rhs)
+        elif con.sense == pulp.LpConstraintGE:
+            row_lower.append(rhs)
+            row_upper.append(math.inf)
+        else:
+            row_lower.append(rhs)
+            row_upper.append(rhs)
+    costs, labels = [], []
+    for stage in model.stages:
+        cost = np.zeros(len(names))
+        for var, coef in stage.expression.items():
+            cost[position[var.name]] += float(coef)
+        if stage.sense == pulp.LpMaximize:
+            cost = -cost
+        costs.append(cost)
+        labels.append(stage.label)
+    return LinearArrays(
+        names=names,
+        col_lower=lower,
+        col_upper=upper,
+        integer=integer,
+        row_names=row_names,
+        row_lower=np.array(row_lower, dtype=float),
+        row_upper=np.array(row_upper, dtype=float),
+        starts=np.array(starts, dtype=np.int64),
+        index=np.array(index, dtype=np.int64),
+        value=np.array(value, dtype=float),
+        costs=costs,
+        stage_labels=labels,
+    )
+
+
+@dataclass
+class _RawResult:
+    status: SolveStatus
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+
+
+def _with_rows(arrays: LinearArrays, extra: list[tuple[np.ndarray, float]]) -> tuple[np.ndarray, ...]:
+    """CSR arrays plus extra dense rows ``cost @ x <= limit``."""
+    starts, index, value = list(arrays.starts), list(arrays.index), list(arrays.value)
+    lower, upper = list(arrays.row_lower), list(arrays.row_upper)
+    for cost, limit in extra:
+        nz = np.nonzero(cost)[0]
+        index.extend(nz.tolist())
+        value.extend(cost[nz].tolist())
+        starts.append(len(index))
+        lower.append(-math.inf)
+        upper.append(limit)
+    return (np.array(starts, dtype=np.int64), np.array(index, dtype=np.int64), np.array(value, dtype=float),
+            np.array(lower, dtype=float), np.array(upper, dtype=float))
+
+
+def _highs_lp(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarray, float]]) -> highspy.HighsLp:
+    starts, index, value, lower, upper = _with_rows(arrays, extra)
+    lp = highspy.HighsLp()
+    lp.num_col_ = arrays.num_col
+    lp.num_row_ = len(lower)
+    lp.col_cost_ = cost
+    lp.col_lower_ = arrays.col_lower
+    lp.col_upper_ = arrays.col_upper
+    lp.row_lower_ = np.where(np.isinf(lower), -highspy.kHighsInf, lower)
+    lp.row_upper_ = np.where(np.isinf(upper), highspy.kHighsInf, upper)
+    lp.col_lower_ = np.where(np.isinf(arrays.col_lower), -highspy.kHighsInf, arrays.col_lower)
+    lp.col_upper_ = np.where(np.isinf(arrays.col_upper), highspy.kHighsInf, arrays.col_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    if arrays.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in arrays.integer
+        ]
+    return lp
+
+
+def _solve_highs(
+    arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarray, float]], options: SolverOptions,
+    deadline: float | None,
+) -> _RawResult:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.mip_gap == 0:
+        h.setOptionValue("mip_abs_gap", 1e-9)
+    if deadline is not None:
+        h.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
+
+        def _stop(event: object) -> None:  # HiGHS does not always honour time_limit
+            if time.monotonic() > deadline:
+                event.interrupt()  # type: ignore[attr-defined]
+
+        h.cbMipInterrupt.subscribe(_stop)
+    h.passModel(_highs_lp(arrays, cost, extra))
+    h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value, dtype=float) if has_x else None
+    S = highspy.HighsModelStatus
+    is_mip = bool(arrays.integer.any())
+    objective = float(info.objective_function_value) if has_x else None
+    bound = float(info.mip_dual_bound) if is_mip and has_x else objective
+    gap = float(info.mip_gap) if is_mip and has_x else (0.0 if has_x else None)
+    if model_status == S.kOptimal:
+        status = SolveStatus.OPTIMAL if gap is not None and gap <= options.mip_gap + 1e-9 else SolveStatus.FEASIBLE
+    elif model_status == S.kInfeasible:
+        status = SolveStatus.INFEASIBLE
+    elif model_status == S.kUnbounded:
+        status = SolveStatus.UNBOUNDED
+    elif model_status == S.kUnboundedOrInfeasible:
+        status = SolveStatus.INFEASIBLE_OR_UNBOUNDED
+    else:  # time limit, interrupt, iteration limit, solution limit, ...
+        status = SolveStatus.FEASIBLE if has_x else SolveStatus.NOT_SOLVED
+    if not has_x and status.has_plan:
+        status = SolveStatus.NOT_SOLVED
+    return _RawResult(status, x, objective, bound, gap)
+
+
+def cbc_path() -> str:
+    """The CBC binary: on PATH, beside this Python (cbcbox), or bundled with pulp."""
+    found = shutil.which("cbc")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / ("cbc.exe" if os.name == "nt" else "cbc")
+    if beside.exists():
+        return str(beside)
+    try:
+        import cbcbox  # type: ignore[import-untyped]
+
+        return str(cbcbox.cbc_bin_path())
+    except (ImportError, AttributeError, OSError):
+        pass
+    bundled = Path(pulp.__file__).parent / "solverdir" / "cbc" / "linux" / "i64" / "cbc"
+    if bundled.exists():
+        return str(bundled)
+    raise FileNotFoundError("no CBC binary found; reinstall mixopt (it depends on cbcbox)")
+
+
+def _solve_cbc(
+    arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarray, float]], options: SolverOptions,
+    deadline: float | None,
+) -> _RawResult:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(_highs_lp(arrays, cost, extra))
+    with tempfile.TemporaryDirectory(prefix="mixopt-cbc-") as tmp:
+        mps = os.path.join(tmp, "model.mps")
+        sol = os.path.join(tmp, "solution.txt")
+        h.writeModel(mps)
+        args = [cbc_path(), mps, "-ratioGap", repr(float(options.mip_gap)), "-allowableGap", "1e-9",
+                "-threads", "1", "-randomSeed", "1", "-randomCbcSeed", "1"]
+        timeout = None
+        if deadline is not None:
+            remaining = max(deadline - time.monotonic(), 0.01)
+            args += ["-seconds", f"{remaining:.3f}"]
+            timeout = remaining + 5.0
+        args += ["-solve", "-solution", sol]
+        try:
+            subprocess.run(args, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            pass
+        if not os.path.exists(sol):
+            return _RawResult(SolveStatus.NOT_SOLVED, None, None, None, None)
+        with open(sol, encoding="utf-8") as handle:
+            head = handle.readline().strip().lower()
+            x = np.zeros(arrays.num_col)
+            for line in handle:
+                parts = line.replace("**", " ").split()
+                if len(parts) >= 3:
+                    x[int(parts[0])] = float(parts[2])
+    if head.startswith("optimal"):
+        status, gap = SolveStatus.OPTIMAL, 0.0 if options.mip_gap == 0 else None
+    elif head.startswith("infeasible") or "integer infeasible" in head:
+        return _RawResult(SolveStatus.INFEASIBLE, None, None, None, None)
+    elif head.startswith("unbounded"):
+        return _RawResult(SolveStatus.UNBOUNDED, None, None, None, None)
+    elif head.startswith("stopped") and "objective value" in head and "no solution" not in head:
+        status, gap = SolveStatus.FEASIBLE, None
+    else:
+        return _RawResult(SolveStatus.NOT_SOLVED, None, None, None, None)
+    objective = float(cost @ x)
+    return _RawResult(status, x, objective, objective if status == SolveStatus.OPTIMAL else None, gap)
+
+
+def _violations(arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarray, float]]) -> list[str]:
+    """Rows, bounds or integrality that ``x`` breaks (PuLP issue #711: never trust a status alone)."""
+    found = []
+    activity = arrays.row_activity(x)
+    scale = 1.0 + np.abs(np.where(np.isfinite(arrays.row_upper), arrays.row_upper, 0.0))
+    scale = np.maximum(scale, 1.0 + np.abs(np.where(np.isfinite(arrays.row_lower), arrays.row_lower, 0.0)))
+    bad = (activity > arrays.row_upper + FEAS_TOL * scale) | (activity < arrays.row_lower - FEAS_TOL * scale)
+    found += [arrays.row_names[i] for i in np.nonzero(bad)[0]]
+    for cost, limit in extra:
+        if cost @ x > limit + FEAS_TOL * (1 + abs(limit)):
+            found.append("stage limit")
+    out_of_bounds = (x < arrays.col_lower - FEAS_TOL) | (x > arrays.col_upper + FEAS_TOL)
+    found += [arrays.names[i] for i in np.nonzero(out_of_bounds)[0]]
+    fractional = arrays.integer & (np.abs(x - np.round(x)) > INT_TOL)
+    found += [f"{arrays.names[i]} (not whole)" for i in np.nonzero(fractional)[0]]
+    return found
+
+
+def solver_version(name: str) -> str:
+    """The solver's version, for provenance."""
+    if name == "highs":
+        return f"HiGHS {highspy.Highs().version()}"
+    try:
+        return f"CBC (cbcbox {metadata.version('cbcbox')})"
+    except metadata.PackageNotFoundError:
+        return "CBC"
+
+
+def solve(model: MixModel, options: SolverOptions | None = None) -> Solution:
+    """Solve a built model: the main objective, then the tie-break stages.
+
+    Never raises for an infeasible or unbounded model; the returned status says so.
+    """
+    options = options or SolverOptions()
+    if options.solver not in ("highs", "cbc"):
+        raise ValueError(f"unknown solver {options.solver!r}")
+    backend = _solve_highs if options.solver == "highs" else _solve_cbc
+    started = time.monotonic()
+    deadline = started + options.time_limit_s if options.time_limit_s else None
+    arrays = to_arrays(model)
+    notes: list[str] = []
+    first = backend(arrays, arrays.costs[0], [], options, deadline)
+    x = first.x
+    status = first.status
+    if x is not None and status.has_plan:
+        x = np.where(arrays.integer, np.round(x), x)
+        broken = _violations(arrays, x, [])
+        if broken:
+            notes.append("the solver's answer broke " + ", ".join(broken[:5]) + "; no plan is reported")
+            status, x = SolveStatus.NOT_SOLVED, None
+    extra: list[tuple[np.ndarray, float]] = []
+    stages = len(arrays.costs) if options.tie_break and status == SolveStatus.OPTIMAL else 1
+    for stage in range(1, stages):
+        assert x is not None
+        previous = arrays.costs[stage - 1]
+        level = float(previous @ x)
+        extra.append((previous, level + 1e-7 * max(1.0, abs(level))))
+        result = backend(arrays, arrays.costs[stage], extra, options, deadline)
+        if result.x is None or not result.status.has_plan:
+            notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' stopped early; plan kept from before it")
+            break
+        candidate = np.where(arrays.integer, np.round(result.x), result.x)
+        if _violations(arrays, candidate, extra):
+            notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' answer rejected by the check")
+            break
+        x = candidate
+    sign = -1.0 if model.stages[0].sense == pulp.LpMaximize else 1.0
+    objective = None if first.objective is None else sign * first.objective
+    bound = None if first.bound is None else sign * first.bound
+    values = {} if x is None or not status.has_plan else dict(zip(arrays.names, map(float, x)))
+    return Solution(
+        status=status,
+        values=values,
+        objective=objective if values else None,
+        bound=bound if values else None,
+        gap=first.gap if values else None,
+        solver=options.solver,
+        solver_version=solver_version(options.solver),
+        seconds=time.monotonic() - started,
+        notes=tuple(notes),
+    )
