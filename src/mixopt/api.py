@@ -136,5 +136,12 @@ def no_plan_error(plan: Plan) -> InfeasibleError | SolverError:
         return InfeasibleError(
             f"{file}: budget: the objective can grow without limit. Set a budget or a team capacity."
         )
-    detail = "; ".join(plan.notes) if plan.notes else "the solver stopped before finding any plan"
-    return SolverError(f"{file}: solver: no plan found ({detail}). Allow more time with --time-limit.")
+    if any("independent check failed" in note or "broke" in note for note in plan.notes):
+        return SolverError(
+            f"{file}: solver: the solver's answer failed mixopt's independent rule check, so no plan is reported. "
+            "Try --solver cbc, and please report this scenario as a bug."
+        )
+    return SolverError(
+        f"{file}: solver: stopped before finding any plan (status {plan.status.value}). "
+        "Allow more time with --time-limit or accept a gap with --mip-gap 0.01."
+    )

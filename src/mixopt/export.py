@@ -282,7 +282,7 @@ def format_table(plan: Plan) -> str:
     s = plan.scenario
     cur = s.currency
     lines = [f"mixopt {plan.mixopt_version}  scenario: {s.name}  ({s.source_file})"]
-    gap = "" if plan.gap is None else f", gap {plan.gap:.2%}"
+    gap = "" if plan.gap is None or not plan.status.has_plan else f", gap {plan.gap:.2%}"
     goal = "minimise spend" if plan.objective_label == "spend" else f"maximise {plan.objective_label}"
     lines.append(f"Status: {plan.status.value}{gap}   goal: {goal}   solver: {plan.solver_version}")
     if not plan.status.has_plan:

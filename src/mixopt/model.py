@@ -60,7 +60,14 @@ def _safe(text: str) -> str:
 
 
 def _expr(terms: list[tuple[pulp.LpVariable, float]], constant: float = 0.0) -> pulp.LpAffineExpression:
-    expr = pulp.LpAffineExpression([(v, c) for v, c in terms if c != 0])
+    """A linear expression; repeated variables are summed (LpAffineExpression keeps only the last)."""
+    summed: dict[str, list] = {}
+    for var, coef in terms:
+        if var.name in summed:
+            summed[var.name][1] += coef
+        else:
+            summed[var.name] = [var, coef]
+    expr = pulp.LpAffineExpression([(v, c) for v, c in summed.values() if c != 0])
     if constant:
         expr = expr + constant
     return expr

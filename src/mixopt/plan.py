@@ -193,8 +193,9 @@ def make_plan(model: MixModel, solution: Solution, marginals: tuple[Marginal, ..
                 f"the solver's objective ({solution.objective:,.2f}) differs from the recomputed "
                 f"{plan.objective_label} ({plan.objective_value:,.2f}); figures shown are the recomputed ones"
             )
-    notes += _pool_notes(plan.allocation, cells)
-    notes += _applied_default_notes(cells)
+    if status.has_plan:
+        notes += _pool_notes(plan.allocation, cells)
+        notes += _applied_default_notes(cells)
     gap = solution.gap
     return Plan(
         scenario=scenario, cells=cells, status=status, objective_label=plan.objective_label,

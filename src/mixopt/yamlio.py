@@ -19,6 +19,10 @@ __all__ = ["RawScenario", "read_scenario_yaml"]
 
 Origins = dict[tuple[str, ...], str]
 
+#: Mappings that a child file replaces whole instead of merging: a goal is one choice, so
+#: ``objective: {minimize: spend}`` over ``{maximize: reach}`` must not keep both.
+REPLACED_WHOLE = {("objective",)}
+
 
 class _DuplicateKey(Exception):
     def __init__(self, key: object, line: int) -> None:
@@ -131,7 +135,7 @@ def _merge(base: dict, child: dict, file: str, origins: Origins, prefix: tuple[s
     merged = dict(base)
     for key, value in child.items():
         path = (*prefix, str(key))
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and path not in REPLACED_WHOLE:
             origins[path] = file
             merged[key] = _merge(merged[key], value, file, origins, path)
         else:
