@@ -27,7 +27,10 @@ import pulp
 
 from mixopt.model import MixModel
 
-__all__ = ["SolveStatus", "SolverOptions", "Solution", "LinearArrays", "to_arrays", "solve", "cbc_path", "solver_version"]
+__all__ = [
+    "SolveStatus", "SolverOptions", "Solution", "LinearArrays", "ArraysResult", "to_arrays", "solve",
+    "solve_arrays", "cbc_path", "solver_version",
+]
 
 FEAS_TOL = 1e-6
 INT_TOL = 1e-6
@@ -339,18 +342,27 @@ def solver_version(name: str) -> str:
         return "CBC"
 
 
-def solve(model: MixModel, options: SolverOptions | None = None) -> Solution:
-    """Solve a built model: the main objective, then the tie-break stages.
+@dataclass(frozen=True)
+class ArraysResult:
+    """What a solve of arrays established; objective and bound in minimisation form."""
 
-    Never raises for an infeasible or unbounded model; the returned status says so.
+    status: SolveStatus
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    notes: tuple[str, ...]
+
+
+def solve_arrays(arrays: LinearArrays, options: SolverOptions | None = None) -> ArraysResult:
+    """Solve a model given as arrays: stage 0, then each tie-break stage with the earlier
+    objectives held at their optimum. Every answer is checked against every row before use.
     """
     options = options or SolverOptions()
     if options.solver not in ("highs", "cbc"):
         raise ValueError(f"unknown solver {options.solver!r}")
     backend = _solve_highs if options.solver == "highs" else _solve_cbc
-    started = time.monotonic()
-    deadline = started + options.time_limit_s if options.time_limit_s else None
-    arrays = to_arrays(model)
+    deadline = time.monotonic() + options.time_limit_s if options.time_limit_s else None
     notes: list[str] = []
     first = backend(arrays, arrays.costs[0], [], options, deadline)
     x = first.x
@@ -377,18 +389,30 @@ def solve(model: MixModel, options: SolverOptions | None = None) -> Solution:
             notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' answer rejected by the check")
             break
         x = candidate
+    if x is None or not status.has_plan:
+        return ArraysResult(status, None, None, None, None, tuple(notes))
+    return ArraysResult(status, x, first.objective, first.bound, first.gap, tuple(notes))
+
+
+def solve(model: MixModel, options: SolverOptions | None = None) -> Solution:
+    """Solve a built model: the main objective, then the tie-break stages.
+
+    Never raises for an infeasible or unbounded model; the returned status says so.
+    """
+    options = options or SolverOptions()
+    started = time.monotonic()
+    arrays = to_arrays(model)
+    result = solve_arrays(arrays, options)
     sign = -1.0 if model.stages[0].sense == pulp.LpMaximize else 1.0
-    objective = None if first.objective is None else sign * first.objective
-    bound = None if first.bound is None else sign * first.bound
-    values = {} if x is None or not status.has_plan else dict(zip(arrays.names, map(float, x)))
+    values = {} if result.x is None else dict(zip(arrays.names, map(float, result.x)))
     return Solution(
-        status=status,
+        status=result.status,
         values=values,
-        objective=objective if values else None,
-        bound=bound if values else None,
-        gap=first.gap if values else None,
+        objective=None if result.objective is None else sign * result.objective,
+        bound=None if result.bound is None else sign * result.bound,
+        gap=result.gap,
         solver=options.solver,
         solver_version=solver_version(options.solver),
         seconds=time.monotonic() - started,
-        notes=tuple(notes),
+        notes=result.notes,
     )
