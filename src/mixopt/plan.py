@@ -155,11 +155,11 @@ def _applied_default_notes(cells: tuple[Cell, ...]) -> list[str]:
 
 def _pool_notes(plan_allocation: pd.DataFrame, cells: tuple[Cell, ...]) -> list[str]:
     notes = []
-    for cell, row in zip(cells, plan_allocation.itertuples(index=False)):
-        if row.creators > 0 and row.creators >= cell.accepting_pool:
+    for cell, row in zip(cells, plan_allocation.to_dict("records")):
+        if row["creators"] > 0 and row["creators"] >= cell.accepting_pool:
             notes.append(
                 f"{cell.key} uses its whole accepting pool ({cell.accepting_pool} creators = {cell.pool} on-brief x "
-                f"{cell.acceptance_rate:.0%} acceptance); invite {row.invites} to sign them."
+                f"{cell.acceptance_rate:.0%} acceptance); invite {row['invites']} to sign them."
             )
     return notes
 
