@@ -48,7 +48,7 @@ def test_json_records_provenance_and_equals_the_api_figures(plan: mixopt.Plan) -
 def test_xlsx_reads_back_with_numbers_stored_as_numbers(plan: mixopt.Plan, tmp_path: Path) -> None:
     write_outputs(plan, tmp_path)
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
-    assert book.sheetnames == ["Summary", "Plan", "Binding rules", "Your mix", "Assumptions", "Data dictionary"]
+    assert book.sheetnames == ["Summary", "Plan", "Mix by tier", "Binding rules", "Your mix", "Assumptions", "Data dictionary"]
     sheet = book["Plan"]
     header = [c.value for c in sheet[1]]
     assert header == [c[0] for c in COLUMNS]

@@ -6,7 +6,6 @@ cleanly and golden tests stay stable. Nothing time-dependent goes into a file.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import math
@@ -56,7 +55,6 @@ TOTAL_DOCS = {
     "cpm_reach": ("currency per 1,000 people", "spend per 1,000 people reached"),
 }
 
-_FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
 def _clean(value: Any, decimals: int = 6) -> Any:
@@ -180,85 +178,12 @@ def _write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
 
 
-def _xlsx(plan: Plan, target: Path) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(target), {"nan_inf_to_errors": False})
-    wb.set_properties({"title": f"mixopt plan: {plan.scenario.name}", "creator": "mixopt", "created": _FIXED_TIME})
-    bold = wb.add_format({"bold": True})
-    fmt = {0: wb.add_format({"num_format": "#,##0"}), 1: wb.add_format({"num_format": "#,##0.0"}),
-           2: wb.add_format({"num_format": "#,##0.00"}), 4: wb.add_format({"num_format": "#,##0.0000"}),
-           6: wb.add_format({"num_format": "0.000000"})}
-
-    def put(ws: Any, row: int, col: int, value: Any, decimals: int = 2) -> None:
-        if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-            ws.write_blank(row, col, None)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.write_number(row, col, float(value), fmt.get(decimals, fmt[2]))
-        else:
-            ws.write_string(row, col, str(value))
-
-    summary = wb.add_worksheet("Summary")
-    summary.set_column(0, 0, 28)
-    summary.set_column(1, 1, 60)
-    rows: list[tuple[str, Any, int]] = [(k, v, 2) for k, v in _provenance(plan).items()]
-    rows += [("status", plan.status.value, 2), ("objective", plan.objective_label, 2),
-             ("objective_value", plan.objective_value, 2), ("gap", plan.gap, 6),
-             ("budget", plan.scenario.budget, 2), ("currency", plan.scenario.currency, 2)]
-    rows += [(f"total_{k}", plan.totals.get(k), 2) for k in _TOTAL_KEYS]
-    summary.write_row(0, 0, ["field", "value"], bold)
-    for i, (key, value, decimals) in enumerate(rows, start=1):
-        summary.write_string(i, 0, key)
-        put(summary, i, 1, value, decimals)
-
-    sheet = wb.add_worksheet("Plan")
-    sheet.write_row(0, 0, [c[0] for c in COLUMNS], bold)
-    for r, record in enumerate(_table_rows(plan).to_dict("records"), start=1):
-        for c, (name, _unit, _doc, decimals) in enumerate(COLUMNS):
-            put(sheet, r, c, record[name], decimals)
-    sheet.freeze_panes(1, 2)
-    sheet.set_column(0, len(COLUMNS) - 1, 13)
-
-    binding = wb.add_worksheet("Binding rules")
-    binding.write_row(0, 0, ["rule", "label", "one more unit", "change of objective", "explanation"], bold)
-    for r, m in enumerate(plan.marginals, start=1):
-        binding.write_row(r, 0, [m.rule, m.label, m.step])
-        put(binding, r, 3, m.change, 2)
-        binding.write_string(r, 4, m.explanation)
-    binding.set_column(0, 4, 24)
-
-    if plan.baseline is not None:
-        mine = wb.add_worksheet("Your mix")
-        mine.write_row(0, 0, [c[0] for c in COLUMNS], bold)
-        for r, record in enumerate(plan.baseline.allocation.to_dict("records"), start=1):
-            for c, (name, _unit, _doc, decimals) in enumerate(COLUMNS):
-                put(mine, r, c, record[name], decimals)
-
-    assumptions = assumptions_table(plan.cells)
-    sheet = wb.add_worksheet("Assumptions")
-    sheet.write_row(0, 0, list(assumptions.columns), bold)
-    for r, record in enumerate(assumptions.to_dict("records"), start=1):
-        for c, name in enumerate(assumptions.columns):
-            put(sheet, r, c, record[name], 6 if name in ("low", "base", "high") else 0)
-    sheet.set_column(0, len(assumptions.columns) - 1, 14)
-
-    dictionary = wb.add_worksheet("Data dictionary")
-    dictionary.write_row(0, 0, ["sheet", "column", "unit", "meaning"], bold)
-    r = 1
-    for name, unit, doc, _dec in COLUMNS:
-        dictionary.write_row(r, 0, ["Plan", name, unit, doc])
-        r += 1
-    for name, (unit, doc) in TOTAL_DOCS.items():
-        dictionary.write_row(r, 0, ["Summary", f"total_{name}", unit, doc])
-        r += 1
-    dictionary.set_column(0, 2, 16)
-    dictionary.set_column(3, 3, 90)
-    wb.close()
-
-
 def write_xlsx(plan: Plan, path: Path) -> None:
-    """plan.xlsx: Summary, Plan, Binding rules, (Your mix), Assumptions, Data dictionary."""
-    write_atomic(Path(path), lambda tmp: _xlsx(plan, tmp))
+    """plan.xlsx: Summary, Plan, Mix by tier (with a chart), Binding rules, (Your mix),
+    Assumptions, Data dictionary."""
+    from mixopt.workbook import Deliverable, write_workbook
+
+    write_workbook(Path(path), Deliverable(plan=plan))
 
 
 def write_outputs(plan: Plan, out_dir: Path) -> list[Path]:
@@ -325,3 +250,96 @@ def format_table(plan: Plan) -> str:
     if plan.notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ sweeps, frontiers, comparisons
+
+
+def _frame_csv(frame: pd.DataFrame, provenance: dict[str, str]) -> str:
+    """A table as CSV with fixed rounding and the provenance repeated in trailing columns."""
+    out = frame.copy()
+    for key in ("scenario_sha256", "mixopt_version", "solver_version"):
+        out[key] = provenance[key]
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _clean(v) if not isinstance(v, float) or not math.isnan(v) else None for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def run_tables(deliverable: Any) -> dict[str, tuple[pd.DataFrame, dict[str, str], dict[str, Any]]]:
+    """The tables of a sweep / frontier / comparison run, each with provenance and extra facts."""
+    from mixopt.workbook import provenance_of
+
+    version = mixopt_version_text()
+    tables: dict[str, tuple[pd.DataFrame, dict[str, str], dict[str, Any]]] = {}
+    if deliverable.sweep is not None:
+        s = deliverable.sweep
+        best = s.best_roi_point()
+        facts = {"field": s.field, "kind": "exact" if s.exact else "lp_preview_upper_bound",
+                 "mix_changes": list(s.mix_changes), "best_roi_at": None if best is None else best.value}
+        tables["sweep"] = (s.table(), provenance_of(s.scenario, s.solver, s.solver_version, version), facts)
+    if deliverable.frontier is not None:
+        f = deliverable.frontier
+        tables["frontier"] = (f.table(), provenance_of(f.scenario, f.solver, f.solver_version, version),
+                              {"x": f.x, "y": f.y})
+    if deliverable.comparison is not None:
+        c = deliverable.comparison
+        first = c.plans[0]
+        prov = provenance_of(first.scenario, first.solver, first.solver_version, version)
+        prov["scenario_sha256"] = " ".join(p.scenario.content_hash for p in c.plans)
+        tables["compare"] = (c.table(), prov, {"plans": list(c.names),
+                                               "files": [p.scenario.source_file for p in c.plans]})
+    return tables
+
+
+def mixopt_version_text() -> str:
+    from mixopt.plan import mixopt_version
+
+    return mixopt_version()
+
+
+def table_csv(frame: pd.DataFrame, provenance: dict[str, str]) -> str:
+    """CSV of a run table (sweep, frontier, comparison)."""
+    return _frame_csv(frame, provenance)
+
+
+def table_json(frame: pd.DataFrame, provenance: dict[str, str], facts: dict[str, Any]) -> str:
+    """JSON of a run table with its provenance and facts."""
+    return _json_text({"provenance": provenance, **facts, "rows": _frame_records(frame)})
+
+
+def write_run_outputs(deliverable: Any, out_dir: Path, charts: bool = True) -> list[Path]:
+    """Write CSV + JSON per table, one workbook with everything, and PNG charts."""
+    from mixopt.workbook import write_workbook
+
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    for stem, (frame, provenance, facts) in run_tables(deliverable).items():
+        _write_text(out_dir / f"{stem}.csv", table_csv(frame, provenance))
+        _write_text(out_dir / f"{stem}.json", table_json(frame, provenance, facts))
+        written += [out_dir / f"{stem}.csv", out_dir / f"{stem}.json"]
+    stem = "sweep" if deliverable.sweep else "frontier" if deliverable.frontier else "compare"
+    write_workbook(out_dir / f"{stem}.xlsx", deliverable)
+    written.append(out_dir / f"{stem}.xlsx")
+    if charts:
+        from mixopt.charts import plot_frontier, plot_mix, plot_sweep, save_png
+
+        if deliverable.sweep is not None:
+            save_png(plot_sweep(deliverable.sweep), out_dir / "sweep.png")
+            written.append(out_dir / "sweep.png")
+        if deliverable.frontier is not None:
+            save_png(plot_frontier(deliverable.frontier), out_dir / "frontier.png")
+            written.append(out_dir / "frontier.png")
+        if deliverable.comparison is not None:
+            for i, plan in enumerate(deliverable.comparison.plans, start=1):
+                save_png(plot_mix(plan), out_dir / f"mix_{i}.png")
+                written.append(out_dir / f"mix_{i}.png")
+    return written

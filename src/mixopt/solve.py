@@ -438,8 +438,12 @@ def _violations(arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarra
     """Rows, bounds or integrality that ``x`` breaks (PuLP issue #711: never trust a status alone)."""
     found = []
     activity = arrays.row_activity(x)
-    scale = 1.0 + np.abs(np.where(np.isfinite(arrays.row_upper), arrays.row_upper, 0.0))
-    scale = np.maximum(scale, 1.0 + np.abs(np.where(np.isfinite(arrays.row_lower), arrays.row_lower, 0.0)))
+    # tolerance relative to the row's own magnitude: rounding an integer by 1e-9 moves a row
+    # with a coefficient of 2,400 by 2.4e-6, which is not a broken rule
+    magnitude = replace(arrays, value=np.abs(arrays.value)).row_activity(np.abs(x))
+    scale = 1.0 + np.maximum(magnitude, np.maximum(
+        np.abs(np.where(np.isfinite(arrays.row_upper), arrays.row_upper, 0.0)),
+        np.abs(np.where(np.isfinite(arrays.row_lower), arrays.row_lower, 0.0))))
     bad = (activity > arrays.row_upper + FEAS_TOL * scale) | (activity < arrays.row_lower - FEAS_TOL * scale)
     found += [arrays.row_names[i] for i in np.nonzero(bad)[0]]
     for cost, limit in extra:
