@@ -8,13 +8,14 @@ like the scenario. Handles are kept on the ``MixModel``; nothing is looked up in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulp
 
 from mixopt.cells import Cell, resolve_cells
 from mixopt.scenario import Scenario
 
-__all__ = ["MixModel", "Stage", "build_model", "CURVED_KPIS"]
+__all__ = ["MixModel", "Stage", "build_model", "add_risk_rules", "CURVED_KPIS"]
 
 #: KPIs computed per cell through the diminishing-returns curve.
 CURVED_KPIS = ("reach", "impressions", "engagements", "conversions")
@@ -276,3 +277,101 @@ def build_model(scenario: Scenario) -> MixModel:
     _add_capacity_and_cells(m)
     _add_stages(m)
     return m
+
+
+def add_risk_rules(
+    m: MixModel,
+    draws: dict[str, Any],
+    confidence: float,
+) -> None:
+    """Make the plan robust with scenario-based CVaR, still a linear model.
+
+    ``draws`` holds sampled assumptions, arrays of shape (samples, cells) in ``m.cells`` order
+    (see :func:`mixopt.simulate.draw_parameters`). For each target, the average shortfall over
+    the worst ``1 - confidence`` share of samples must be zero (CVaR, a safe stand-in for "met
+    with probability ``confidence``"); likewise spend over the budget. Without targets, the goal
+    becomes the average of the worst ``1 - confidence`` share of outcomes (a pessimistic goal).
+    Each sampled outcome is bounded by its own curve pieces; that stays exact because sampled
+    outcomes are only ever rewarded.
+    """
+    import numpy as np
+
+    s = m.scenario
+    samples = next(iter(draws.values())).shape[0]
+    tail = max(1.0 - confidence, 1.0 / samples)
+    weight = 1.0 / (tail * samples)
+    max_posts = np.array([c.max_posts for c in m.cells], dtype=float)
+    accepting = np.floor(draws["acceptance_rate"] * draws["pool"] + 1e-9)
+    f, r, e, k = draws["typical_followers"], draws["reach_rate"], draws["engagement_rate"], draws["conversion_rate"]
+    per_unit = {"reach": f * r, "impressions": f * r, "engagements": f * e, "conversions": f * e * k}
+    tops = {"reach": f * r * accepting, "impressions": f * r * accepting * max_posts,
+            "engagements": f * e * accepting * max_posts, "conversions": f * e * k * accepting * max_posts}
+
+    def sampled_total(kpi: str, i: int) -> pulp.LpAffineExpression:
+        terms = []
+        for j, cell in enumerate(m.cells):
+            decision = m.creators[cell.key] if kpi == "reach" else m.posts[cell.key]
+            coef = float(per_unit[kpi][i, j])
+            top = float(tops[kpi][i, j])
+            y = m._var(f"risk_{kpi}_s{i:04d}_{_safe(cell.key)}", 0, None, pulp.LpContinuous)
+            start, at_start = 0.0, 0.0
+            for index, (share, slope) in enumerate(cell.curve):
+                m._add(_expr([(y, 1.0), (decision, -slope * coef)]) <= at_start - slope * start,
+                       f"risk_{kpi}_curve_s{i:04d}_{_safe(cell.key)}_piece{index + 1}")
+                end = share * top
+                at_start += slope * (end - start)
+                start = end
+            terms.append((y, 1.0))
+        return _expr(terms)
+
+    totals: dict[tuple[str, int], pulp.LpAffineExpression] = {}
+
+    def total_of(kpi: str, i: int) -> pulp.LpAffineExpression:
+        if (kpi, i) not in totals:
+            totals[(kpi, i)] = sampled_total(kpi, i)
+        return totals[(kpi, i)]
+
+    def cvar_floor(label: str, kpi: str, floor: float, scale: float = 1.0) -> None:
+        # CVaR of the shortfall (floor - outcome) at most 0: t + weight * sum(u) <= 0
+        t = m._var(f"risk_{label}_threshold", None, None, pulp.LpContinuous)
+        tail_terms = [(t, 1.0)]
+        for i in range(samples):
+            u = m._var(f"risk_{label}_excess_s{i:04d}", 0, None, pulp.LpContinuous)
+            terms = [(u, 1.0), (t, 1.0)] + [(v, scale * c) for v, c in total_of(kpi, i).items()]
+            m._add(_expr(terms) >= floor, f"risk_{label}_shortfall_s{i:04d}")
+            tail_terms.append((u, weight))
+        m._add(_expr(tail_terms) <= 0, f"risk_{label}_target_cvar")
+
+    aov = s.economics.average_order_value or 0.0
+    for kpi in ("reach", "impressions", "engagements", "conversions"):
+        floor = getattr(s.targets, kpi)
+        if floor:
+            cvar_floor(kpi, kpi, floor)
+    if s.targets.revenue and aov:
+        cvar_floor("revenue", "conversions", s.targets.revenue, scale=aov)
+    if s.budget is not None:
+        fee, per_creator = draws["fee_per_post"], draws["product_cost"] + draws["handling_cost"]
+        t = m._var("risk_spend_threshold", None, None, pulp.LpContinuous)
+        tail_terms = [(t, 1.0)]
+        for i in range(samples):
+            v = m._var(f"risk_spend_excess_s{i:04d}", 0, None, pulp.LpContinuous)
+            terms = [(v, 1.0), (t, 1.0)]
+            for j, cell in enumerate(m.cells):
+                terms += [(m.posts[cell.key], -float(fee[i, j])), (m.creators[cell.key], -float(per_creator[i, j]))]
+            m._add(_expr(terms) >= -s.budget, f"risk_spend_s{i:04d}")
+            tail_terms.append((v, weight))
+        m._add(_expr(tail_terms) <= 0, "risk_budget_cvar")
+    goal = s.objective.maximize
+    has_targets = any(getattr(s.targets, k) for k in ("reach", "impressions", "engagements", "conversions", "revenue"))
+    if goal in CURVED_KPIS and not has_targets:
+        # maximise the average of the worst (1 - confidence) share of outcomes
+        t = m._var(f"risk_{goal}_level", None, None, pulp.LpContinuous)
+        objective = [(t, 1.0)]
+        for i in range(samples):
+            u = m._var(f"risk_{goal}_below_s{i:04d}", 0, None, pulp.LpContinuous)
+            m._add(_expr([(u, 1.0), (t, -1.0)] + [(v, c) for v, c in total_of(goal, i).items()]) >= 0,
+                   f"risk_{goal}_tail_s{i:04d}")
+            objective.append((u, -weight))
+        main = _expr(objective)
+        m.stages[0] = Stage(f"most {goal} in the worst {tail:.0%} of cases", pulp.LpMaximize, main)
+        m.problem.setObjective(main)
