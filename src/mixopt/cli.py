@@ -13,6 +13,7 @@ import click
 
 import mixopt
 from mixopt.api import no_plan_error, optimize, solver_options_for
+from mixopt.defaults import known_platforms, known_tiers
 from mixopt.errors import MixoptError
 from mixopt.plan import mixopt_version
 
@@ -22,6 +23,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 def _fail(err: MixoptError) -> None:
     click.echo(str(err), err=True)
     sys.exit(err.exit_code)
+
+
+def _cannot_write(path: Path, option: str, err: OSError) -> None:
+    """An output path from the command line that cannot be written: a usage error (exit 2)."""
+    reason = err.strerror or type(err).__name__
+    click.echo(f"{path}: {option}: cannot write there ({reason}). Choose a folder you can write to.", err=True)
+    sys.exit(2)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -65,18 +73,18 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
         if write_lp is not None:
             model = mixopt.build_model(loaded)
-            write_atomic(write_lp, lambda tmp: model.problem.writeLP(str(tmp)))
+            try:
+                write_atomic(write_lp, lambda tmp: model.problem.writeLP(str(tmp)))
+            except OSError as err:
+                _cannot_write(write_lp, "--write-lp", err)
         plan = optimize(loaded, options, explain=not no_explain)
         if not plan.status.has_plan:
-            click.echo(format_table(plan), err=True, nl=False)
             _fail(no_plan_error(plan))
         if out_dir is not None:
             try:
                 write_outputs(plan, out_dir)
             except OSError as err:
-                click.echo(f"{out_dir}: --out: cannot write the plan files ({err.strerror}). "
-                           "Choose a folder you can write to.", err=True)
-                sys.exit(1)
+                _cannot_write(out_dir, "--out", err)
         text = {"table": format_table, "csv": plan_csv, "json": plan_json}[fmt](plan)
         click.echo(text, nl=False)
         if out_dir is not None and fmt == "table":
@@ -109,8 +117,8 @@ def validate(scenarios: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--tier", default=None, help="Only this tier.")
-@click.option("--platform", default=None, help="Only this platform.")
+@click.option("--tier", type=click.Choice(known_tiers()), default=None, help="Only this tier.")
+@click.option("--platform", type=click.Choice(known_platforms()), default=None, help="Only this platform.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def defaults(tier: str | None, platform: str | None, fmt: str) -> None:
     """Print the built-in default assumptions with their ranges and sources.

@@ -20,15 +20,21 @@ __all__ = [
 
 
 def format_value(value: object) -> str:
-    """Show a planner's value the way they wrote it (strings quoted, numbers plain)."""
+    """Show a planner's value the way they wrote it (text quoted, numbers plain, one line)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # YAML's spelling (yes/no/on/off load as these)
+    if value is None:
+        return "nothing"
     if isinstance(value, str):
-        return repr(value)
+        text = repr(value)
+        return text if len(text) <= 60 else text[:56] + "...'"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return f"{value:.1f}"
-    if isinstance(value, (list, tuple)) and len(str(value)) > 60:
-        return str(value)[:57] + "..."
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(format_value(v) for v in value) + "]"
+        return text if len(text) <= 60 else text[:57] + "..."
     if isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}: ..." for k in value) + "}"
+        text = "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
         return text if len(text) <= 60 else text[:57] + "..."
     return str(value)
 
@@ -48,7 +54,7 @@ class Issue:
 
     def __str__(self) -> str:
         got = "" if self.value is _MISSING else f" (got {format_value(self.value)})"
-        fix = self.fix.rstrip(".") + "." if self.fix else ""
+        fix = self.fix if self.fix.endswith(("?", "!")) else self.fix.rstrip(".") + "." if self.fix else ""
         return f"{self.file}: {self.path}: {self.problem}{got}. {fix}".rstrip()
 
     @property

@@ -210,6 +210,13 @@ def _objective(m: MixModel) -> pulp.LpAffineExpression:
     goal = obj.maximize
     if goal in CURVED_KPIS:
         return m.kpi_totals[goal]
+    if goal == "value":
+        assert obj.value_per_unit
+        terms = []
+        for kpi, weight in obj.value_per_unit.items():
+            if weight > 0:
+                terms += [(v, weight * c) for v, c in m.kpi_totals[kpi].items()]
+        return _expr(terms)
     conversions = m.kpi_totals["conversions"]
     if goal == "revenue":
         return _expr([(v, aov * c) for v, c in conversions.items()])
@@ -218,11 +225,7 @@ def _objective(m: MixModel) -> pulp.LpAffineExpression:
         terms = [(v, per_conversion * c) for v, c in conversions.items()]
         terms += [(v, -c) for v, c in _spend_terms(m, list(m.cells))]
         return _expr(terms)
-    assert goal == "value" and obj.value_per_unit
-    terms = []
-    for kpi, weight in obj.value_per_unit.items():
-        terms += [(v, weight * c) for v, c in m.kpi_totals[kpi].items()]
-    return _expr(terms)
+    raise AssertionError(f"unknown goal {goal}")
 
 
 def _needed_kpis(s: Scenario) -> set[str]:

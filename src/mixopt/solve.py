@@ -86,10 +86,8 @@ class LinearArrays:
     def row_activity(self, x: np.ndarray) -> np.ndarray:
         """A @ x for the CSR matrix."""
         products = self.value * x[self.index]
-        sums = np.add.reduceat(products, self.starts[:-1]) if len(products) else np.zeros(0)
-        empty = self.starts[:-1] == self.starts[1:]
-        sums = np.where(empty, 0.0, sums) if len(sums) else np.zeros(len(self.row_names))
-        return sums
+        rows = np.repeat(np.arange(len(self.row_names)), np.diff(self.starts))
+        return np.bincount(rows, weights=products, minlength=len(self.row_names))
 
 
 @dataclass(frozen=True)
@@ -207,7 +205,6 @@ def _highs_lp(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarr
 #: ~20 ms per solve even for 9 integers (bench/bench_sweep.py). Exactness is unaffected.
 SMALL_MODEL_COLUMNS = 2_000
 _SMALL_MODEL_OPTIONS = {
-    "presolve": "off",
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_root_reduced_cost": False,
@@ -400,7 +397,7 @@ def _solve_cbc(
         sol = os.path.join(tmp, "solution.txt")
         h.writeModel(mps)
         args = [cbc_path(), mps, "-ratioGap", repr(float(options.mip_gap)), "-allowableGap", "1e-9",
-                "-threads", "1", "-randomSeed", "1", "-randomCbcSeed", "1"]
+                "-threads", "1", "-boundPropLevel", "off", "-randomSeed", "1", "-randomCbcSeed", "1"]
         timeout = None
         if deadline is not None:
             remaining = max(deadline - time.monotonic(), 0.01)

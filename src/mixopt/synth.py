@@ -1,0 +1,79 @@
+"""A seeded synthetic creator roster for examples, tests and benchmarks.
+
+Followers are log-uniform over the default bands (pico 100-1k, nano 1k-10k, micro 10k-100k);
+platform, category, country and overlap group are drawn at random; engagement rate, reach,
+fee and product cost are drawn around the documented tier defaults (the same split lognormal
+as ``mixopt simulate``), with fees scaled by followers within a tier. Same seed, same roster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mixopt.defaults import default_value
+from mixopt.simulate import quantile_of
+
+__all__ = ["synthetic_roster", "CATEGORIES"]
+
+CATEGORIES = ("beauty", "fitness", "food", "fashion", "gaming", "travel", "tech", "parenting")
+_PLATFORMS = ("instagram", "tiktok", "youtube")
+_PLATFORM_SHARE = (0.5, 0.35, 0.15)
+_COUNTRIES = ("US", "GB", "DE", "FR", "ES", "IT")
+
+
+def _tier_of(followers: np.ndarray) -> np.ndarray:
+    return np.where(followers < 1_000, "pico", np.where(followers < 10_000, "nano", "micro"))
+
+
+def _draw(tier: np.ndarray, platform: np.ndarray, name: str, z: np.ndarray) -> np.ndarray:
+    out = np.empty(len(tier))
+    for t in ("pico", "nano", "micro"):
+        for p in _PLATFORMS:
+            mask = (tier == t) & (platform == p)
+            if mask.any():
+                d = default_value(t, p, name)
+                assert d is not None
+                out[mask] = quantile_of(d.low, d.base, d.high, z[mask])
+    return out
+
+
+def synthetic_roster(n: int, seed: int = 0, *, views_share: float = 0.3, flag_share: float = 0.001) -> pd.DataFrame:
+    """A roster of ``n`` creators with the columns a marketplace export would have.
+
+    Columns: id, platform, followers, engagement_rate (per follower), average_views (for a
+    ``views_share`` of creators, else empty), fee_per_post, product_cost, category, country,
+    fit_score, overlap_group, must_include, exclude.
+    """
+    rng = np.random.default_rng(seed)
+    followers = np.floor(10 ** rng.uniform(2.0, 5.0, n)).astype(np.int64)
+    platform = rng.choice(np.array(_PLATFORMS), size=n, p=_PLATFORM_SHARE)
+    tier = _tier_of(followers)
+    # engagement per follower: views-based defaults (TikTok) are converted with the reach rate
+    reach_rate = _draw(tier, platform, "reach_rate", rng.standard_normal(n) * 0.5)
+    engagement = _draw(tier, platform, "engagement_rate", rng.standard_normal(n) * 0.5)
+    engagement = np.where(platform == "tiktok", engagement * reach_rate, engagement)
+    typical = _draw(tier, platform, "typical_followers", np.zeros(n))
+    fee = _draw(tier, platform, "fee_per_post", rng.standard_normal(n) * 0.5) * (followers / typical) ** 0.8
+    pico_free = (tier == "pico") & (rng.random(n) < 0.4)  # many pico creators take product only
+    fee = np.where(pico_free, 0.0, np.round(fee, 2))
+    product = np.round(_draw(tier, platform, "product_cost", rng.standard_normal(n) * 0.3), 2)
+    views = np.where(rng.random(n) < views_share, np.round(followers * reach_rate), np.nan)
+    frame = pd.DataFrame({
+        "id": [f"c{i:07d}" for i in range(n)],
+        "platform": platform,
+        "followers": followers,
+        "engagement_rate": np.round(engagement, 5),
+        "average_views": views,
+        "fee_per_post": fee,
+        "product_cost": product,
+        "category": rng.choice(np.array(CATEGORIES), size=n),
+        "country": rng.choice(np.array(_COUNTRIES), size=n),
+        "fit_score": np.round(rng.random(n), 3),
+        "overlap_group": [f"g{g:05d}" for g in rng.integers(0, max(n // 25, 1), n)],
+        "must_include": (rng.random(n) < flag_share).astype(int),
+        "exclude": (rng.random(n) < flag_share).astype(int),
+    })
+    both = (frame["must_include"] == 1) & (frame["exclude"] == 1)
+    frame.loc[both, "exclude"] = 0
+    return frame

@@ -1,0 +1,266 @@
+"""The command line: exit codes, output formats, written files, help texts, version.
+
+Exit codes (FORMULATION.md section 5): 0 plan produced; 1 invalid input; 2 usage error;
+3 no feasible plan; 4 solver failure. Errors are one line each on standard error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mixopt import SolverError
+from mixopt.cli import cli
+from tests.conftest import ROOT, minimal_scenario
+
+PLAN_FILES = ("plan.csv", "plan.json", "plan.xlsx")
+
+
+@pytest.fixture
+def good(write_scenario) -> Path:
+    return write_scenario(minimal_scenario(), name="good.yaml")
+
+
+@pytest.fixture
+def infeasible(write_scenario) -> Path:
+    """A reach target the pools could deliver but a 500 budget cannot buy (at most 6,000 reach)."""
+    d = minimal_scenario()
+    d["budget"] = 500
+    d["targets"] = {"reach": 8000}
+    return write_scenario(d, name="infeasible.yaml")
+
+
+def _solve(runner: CliRunner, *args: str) -> object:
+    return runner.invoke(cli, ["solve", *args], catch_exceptions=False)
+
+
+# ----------------------------------------------------------------------------- exit codes
+
+
+def test_exit_0_prints_the_plan(runner: CliRunner, good: Path) -> None:
+    result = _solve(runner, str(good))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "Status: optimal" in result.stdout
+    assert "nano" in result.stdout and "micro" in result.stdout
+
+
+def test_exit_1_for_an_invalid_scenario(runner: CliRunner, write_scenario) -> None:
+    d = minimal_scenario()
+    d["budget"] = -5
+    path = write_scenario(d, name="bad.yaml")
+    result = _solve(runner, str(path))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"{path}: budget: must not be negative (got -5). Use 0 or more, e.g. 'budget: 50000'.\n"
+
+
+def test_exit_1_for_a_missing_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    result = _solve(runner, str(missing))
+    assert result.exit_code == 1
+    assert result.stderr == f"{missing}: (file): file not found. Check the path and the file name.\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "SCENARIO", "--frobnicate"],
+        ["--frobnicate"],
+        ["frobnicate"],
+        ["solve"],
+        ["validate"],
+        ["solve", "SCENARIO", "--format", "xlsx"],
+        ["solve", "SCENARIO", "--solver", "gurobi"],
+        ["solve", "SCENARIO", "--time-limit", "0"],
+        ["solve", "SCENARIO", "--mip-gap", "2"],
+        ["defaults", "--tier", "nanno"],
+        ["defaults", "--platform", "snapchat"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_exit_2_for_a_usage_error(runner: CliRunner, good: Path, args: list[str]) -> None:
+    args = [str(good) if a == "SCENARIO" else a for a in args]
+    result = runner.invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "Error:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_exit_2_when_a_scenario_argument_is_a_folder(runner: CliRunner, tmp_path: Path) -> None:
+    result = _solve(runner, str(tmp_path))
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--out", "--write-lp"])
+def test_exit_2_when_an_output_path_cannot_be_written(runner: CliRunner, good: Path, tmp_path: Path,
+                                                      option: str) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    target = blocker / ("out" if option == "--out" else "model.lp")
+    result = _solve(runner, str(good), option, str(target), "--no-explain")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{target}: {option}: cannot write there (")
+    assert result.stderr.endswith("). Choose a folder you can write to.\n")
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_exit_3_with_one_line_when_no_plan_is_feasible(runner: CliRunner, infeasible: Path) -> None:
+    assert runner.invoke(cli, ["validate", str(infeasible)], catch_exceptions=False).exit_code == 0
+    result = _solve(runner, str(infeasible))
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{infeasible}: ")
+    assert "no plan satisfies every rule" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_exit_4_when_the_solver_fails(runner: CliRunner, good: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise SolverError(f"{good}: solver: stopped before finding any plan (status not_solved). Allow more time.")
+
+    monkeypatch.setattr("mixopt.cli.optimize", fail)
+    result = _solve(runner, str(good))
+    assert result.exit_code == 4
+    assert result.stderr == f"{good}: solver: stopped before finding any plan (status not_solved). Allow more time.\n"
+
+
+# ----------------------------------------------------------------------------- formats and files
+
+
+def test_format_csv(runner: CliRunner, good: Path) -> None:
+    result = _solve(runner, str(good), "--format", "csv", "--no-explain")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[:4] == ["tier", "platform", "creators", "posts"]
+    assert [(r["tier"], r["platform"]) for r in rows[:2]] == [("nano", "instagram"), ("micro", "instagram")]
+
+
+def test_format_json(runner: CliRunner, good: Path) -> None:
+    result = _solve(runner, str(good), "--format", "json", "--no-explain")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["status"] == "optimal"
+    assert data["provenance"]["scenario_name"] == "minimal"
+
+
+def test_format_table_is_the_default(runner: CliRunner, good: Path) -> None:
+    table = _solve(runner, str(good), "--format", "table", "--no-explain")
+    default = _solve(runner, str(good), "--no-explain")
+    assert table.exit_code == default.exit_code == 0
+    assert table.stdout == default.stdout
+    assert "Plan" in table.stdout and "total" in table.stdout
+
+
+def test_out_writes_the_plan_files_byte_identically_on_every_run(runner: CliRunner, good: Path,
+                                                                 tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    results = [_solve(runner, str(good), "--out", str(first)), _solve(runner, str(good), "--out", str(second))]
+    assert [r.exit_code for r in results] == [0, 0]
+    assert f"Wrote {first / 'plan.csv'}" in results[0].stdout
+    for name in PLAN_FILES:
+        assert (first / name).stat().st_size > 0, name
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    again = _solve(runner, str(good), "--out", str(first), "--format", "csv")
+    assert again.exit_code == 0
+    for name in PLAN_FILES:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert again.stdout.encode() == (first / "plan.csv").read_bytes()
+
+
+def test_write_lp_writes_a_model_file(runner: CliRunner, good: Path, tmp_path: Path) -> None:
+    lp = tmp_path / "model.lp"
+    result = _solve(runner, str(good), "--write-lp", str(lp), "--no-explain")
+    assert result.exit_code == 0
+    assert "budget" in lp.read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def test_validate_several_files_lists_the_bad_one_and_exits_1(runner: CliRunner, good: Path,
+                                                              write_scenario) -> None:
+    d = minimal_scenario()
+    d["rules"] = {"max_creators": 6, "tiers": {"nanno": {"max_creators": 2}}}
+    bad = write_scenario(d, name="bad.yaml")
+    result = runner.invoke(cli, ["validate", str(good), str(bad), str(ROOT / "scenarios" / "base.yaml")],
+                           catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{bad}: rules.tiers.nanno: not a tier of this scenario (got 'nanno'). "
+                             "Did you mean 'nano'?\n")
+    ok = result.stdout.splitlines()
+    assert len(ok) == 2 and all(": ok (" in line for line in ok)
+    assert ok[0] == f"{good}: ok (2 cells, goal: maximise reach, budget 2,000 USD)"
+
+
+def test_validate_good_files_exits_0(runner: CliRunner, good: Path) -> None:
+    result = runner.invoke(cli, ["validate", str(good)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+# ----------------------------------------------------------------------------- defaults
+
+
+def test_defaults_prints_values_with_their_sources(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["defaults"], catch_exceptions=False)
+    assert result.exit_code == 0
+    header = result.stdout.splitlines()[0].split()
+    assert header[:6] == ["tier", "platform", "parameter", "low", "base", "high"]
+    assert "source" in header and "grade" in header
+
+
+def test_defaults_filters_by_tier_and_platform(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["defaults", "--tier", "nano", "--platform", "tiktok", "--format", "csv"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows
+    assert {(r["tier"], r["platform"]) for r in rows} == {("nano", "tiktok")}
+    assert all(r["source"].strip() for r in rows)
+    assert {"fee_per_post", "acceptance_rate", "pool"} <= {r["parameter"] for r in rows}
+
+
+def test_defaults_filter_by_tier_only(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["defaults", "--tier", "micro", "--format", "csv"], catch_exceptions=False)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["tier"] for r in rows} == {"micro"}
+    assert len({r["platform"] for r in rows}) > 1
+
+
+# ----------------------------------------------------------------------------- help and version
+
+
+def test_group_help(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--help"], catch_exceptions=False)
+    assert result.exit_code == 0
+    for command in cli.commands:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", cli.commands)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_has_help_with_an_example(runner: CliRunner, command: str, flag: str) -> None:
+    result = runner.invoke(cli, [command, flag], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    assert f"mixopt {command}" in result.stdout
+
+
+def test_python_dash_m_mixopt_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "mixopt", "--version"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"mixopt, version {version('mixopt')}\n"
