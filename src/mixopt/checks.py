@@ -357,6 +357,54 @@ def _check_reachable(c: _Ctx) -> None:
                   "Lower the target, add platforms or tiers, or raise pool / acceptance_rate / max_posts", floor)
 
 
+def _check_roster(c: _Ctx) -> None:
+    s = c.s
+    obj = s.objective
+    if obj.maximize == "column" and not obj.column:
+        c.add("objective.column", "is needed to maximise a column (the creator-table column to sum)",
+              "Add e.g. 'column: fit_score' under objective")
+    if obj.column and obj.maximize != "column":
+        c.add("objective.column", "is only used with 'maximize: column'", "Remove it or set 'maximize: column'",
+              obj.column)
+    if s.roster is None:
+        if obj.maximize == "column":
+            c.add("objective.maximize", "a column can only be maximised in roster mode",
+                  "Add a 'roster: {file: creators.csv}' block, or maximise a KPI such as reach", "column")
+        return
+    for cell, rule in s.rules.cells.items():
+        if rule.min_if_used is not None:
+            c.add(f"rules.cells.{cell}.min_if_used", "is tier mode only (in roster mode each creator is one choice)",
+                  "Use min_creators, or remove it", rule.min_if_used)
+    for name, rule in s.roster.categories.items():
+        if rule.min_creators is not None and rule.max_creators is not None and rule.min_creators > rule.max_creators:
+            c.add(f"roster.categories.{name}.max_creators", f"is below min_creators, {rule.min_creators}",
+                  "Lower min_creators or raise max_creators", rule.max_creators)
+    if s.baseline:
+        c.add("baseline", "is tier mode only (a roster plan names creators)", "Remove the baseline block")
+
+
+def _check_sweep(c: _Ctx) -> None:
+    s = c.s
+    if s.sweep is None:
+        return
+    from mixopt.errors import ScenarioError
+    from mixopt.sweep import field_value, parse_values, row_for  # sweep imports this module
+
+    values = s.sweep.values
+    if isinstance(values, str):
+        try:
+            parse_values(values, "sweep.values")
+        except ScenarioError as err:
+            c.add("sweep.values", err.issues[0].problem,
+                  "Write 'start:stop:step' such as '10000:100000:5000', or a list such as [20000, 40000]", values)
+    elif not values:
+        c.add("sweep.values", "is empty", "List at least one value, e.g. [20000, 40000]")
+    if field_value(s, s.sweep.field) is None and row_for(s.sweep.field) is None:
+        c.add("sweep.field", "is not a numeric field this scenario sets",
+              "Sweep budget, targets.<kpi>, rules.max_creators, or a field the scenario already sets",
+              s.sweep.field)
+
+
 _CHECKS: tuple[Callable[[_Ctx], None], ...] = (
     _check_tiers,
     _check_assumption_keys,
@@ -367,6 +415,8 @@ _CHECKS: tuple[Callable[[_Ctx], None], ...] = (
     _check_rules,
     _check_baseline,
     _check_budget,
+    _check_roster,
+    _check_sweep,
 )
 
 
@@ -382,6 +432,6 @@ def check_scenario(scenario: Scenario, raw: RawScenario | None = None, *, reacha
         check(ctx)
         if check is _check_tiers and ctx.issues:
             break  # later checks rely on sound tiers
-    if reachable and not ctx.issues:
+    if reachable and not ctx.issues and scenario.roster is None:
         _check_reachable(ctx)  # needs every cell's numbers, so only on an otherwise sound scenario
     return ctx.issues

@@ -32,6 +32,9 @@ __all__ = [
     "Economics",
     "Objective",
     "SolverSettings",
+    "SweepSettings",
+    "CategoryRule",
+    "RosterSettings",
     "BaselineCell",
     "Scenario",
     "load_scenario",
@@ -148,9 +151,11 @@ class Economics(_Model):
 class Objective(_Model):
     """What to optimise: ``maximize: <kpi>`` or ``minimize: spend``."""
 
-    maximize: Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit", "value"] | None = None
+    maximize: Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit", "value",
+                      "column"] | None = None
     minimize: Literal["spend"] | None = None
     value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions"], NonNeg] | None = None
+    column: str | None = Field(None, description="roster mode: the creator-table column that 'maximize: column' sums")
 
     @model_validator(mode="before")
     @classmethod
@@ -166,6 +171,33 @@ class SolverSettings(_Model):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: Annotated[float, Field(strict=True, gt=0)] | None = None
     mip_gap: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.0
+
+
+class SweepSettings(_Model):
+    """A sweep declared in the scenario file (``mixopt sweep`` runs it when no option overrides it)."""
+
+    field: str = "budget"
+    values: str | tuple[Number, ...] = Field(description="'start:stop:step' or a list of values")
+
+
+class CategoryRule(_Model):
+    """Roster mode: how many creators of one category (niche) the plan must or may hold."""
+
+    min_creators: Count | None = None
+    max_creators: Count | None = None
+
+
+class RosterSettings(_Model):
+    """Roster mode: choose named creators from a creator table (CSV or XLSX)."""
+
+    file: str = Field(description="creator table, relative to the scenario file")
+    skip_bad_rows: bool = False
+    posts_per_creator: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
+    categories: dict[str, CategoryRule] = Field(default_factory=dict)
+    max_per_overlap_group: Count | None = None
+    resource_caps: dict[str, NonNeg] = Field(default_factory=dict)
+    reserves_per_tier: Count | None = None
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.001
 
 
 class BaselineCell(_Model):
@@ -200,9 +232,12 @@ class Scenario(_Model):
     rules: Rules = Rules()
     baseline: dict[str, BaselineCell] = Field(default_factory=dict)
     solver: SolverSettings = SolverSettings()
+    sweep: SweepSettings | None = None
+    roster: RosterSettings | None = None
     # Provenance, filled by load_scenario (not read from YAML keys of the same name).
     source_file: str = Field("(python)", exclude=True)
     content_hash: str = Field("", exclude=True)
+    roster_path: str = Field("", exclude=True)  # roster.file resolved against the file that set it
 
     @field_validator("platforms", mode="before")
     @classmethod
@@ -233,6 +268,8 @@ _EXAMPLES = {
     "max_spend": "20000", "min_creators": "5", "max_creators": "40", "lock": "10", "min_if_used": "5",
     "creators": "10", "posts": "20", "reach": "1000000", "impressions": "2000000", "engagements": "50000",
     "conversions": "500", "revenue": "25000", "time_limit_s": "60", "mip_gap": "0.001",
+    "file": "creators.csv", "values": "'10000:100000:5000'", "field": "budget", "column": "fit_score",
+    "posts_per_creator": "1", "max_per_overlap_group": "2", "reserves_per_tier": "5",
 }
 #: Fields written as a fraction between 0 and 1.
 _FRACTIONS = {"engagement_rate", "conversion_rate", "acceptance_rate", "margin_rate", "min_spend_share",
@@ -248,10 +285,14 @@ _BLOCK_EXAMPLES: dict[type, str] = {
     CellAssumptions: "{fee_per_post: 150}",
     BaselineCell: "{creators: 10, posts: 20}",
     SolverSettings: "{name: highs}",
+    SweepSettings: "{field: budget, values: '10000:100000:5000'}",
+    RosterSettings: "{file: creators.csv}",
+    CategoryRule: "{min_creators: 5}",
 }
 #: Fixed wording for fields with a closed set of choices.
 _CHOICE_FIXES = {
-    "maximize": "Choose one of reach, impressions, engagements, conversions, revenue, profit or value",
+    "maximize": "Choose one of reach, impressions, engagements, conversions, revenue, profit, value "
+                "(or column, in roster mode)",
     "minimize": "The only thing mixopt minimises is spend: write 'minimize: spend'",
     "engagement_rate_per": "Write 'followers' or 'views'",
     "solver.name": "Choose highs or cbc",
@@ -677,6 +718,11 @@ def scenario_from_raw(raw: RawScenario) -> Scenario:
         issues.extend(_meaning_issues_despite(raw, locations, meant, issues))
         raise ScenarioError(issues)
     assert scenario is not None
+    if scenario.roster is not None:
+        written = Path(scenario.roster.file)
+        if not written.is_absolute():
+            written = Path(raw.origin_of(("roster", "file"))).parent / written
+        scenario = scenario.model_copy(update={"roster_path": str(written)})
     problems = check_scenario(scenario, raw)
     if problems:
         raise ScenarioError(problems)

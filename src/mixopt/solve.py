@@ -27,6 +27,27 @@ import pulp
 
 from mixopt.model import MixModel
 
+
+def _silence_highs_banner() -> None:
+    """HiGHS >= 1.16 prints a copyright banner on standard output when the first ``Highs`` object
+    of a process is made, before ``output_flag`` can be set; that would corrupt ``--format csv``
+    output. Make the first one with file descriptor 1 pointed at /dev/null."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        return
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_silence_highs_banner()
+
 __all__ = [
     "SolveStatus", "SolverOptions", "Solution", "LinearArrays", "ArraysResult", "to_arrays", "solve",
     "solve_arrays", "cbc_path", "solver_version", "ReusableHighs",

@@ -187,7 +187,7 @@ def with_field(scenario: Scenario, path: str, value: float) -> Scenario:
     return result
 
 
-def _row_for(path: str) -> tuple[str, str] | None:
+def row_for(path: str) -> tuple[str, str] | None:
     """The model row a field sets, and which side of it: ('budget', 'upper')."""
     simple = {"budget": ("budget", "upper"), "rules.max_creators": ("team_capacity", "upper")}
     if path in simple:
@@ -212,7 +212,7 @@ def _is_money(path: str) -> bool:
 def _validate_endpoints(scenario: Scenario, path: str, values: Sequence[float]) -> None:
     from mixopt.checks import check_scenario
 
-    if field_value(scenario, path) is None and _row_for(path) is None:
+    if field_value(scenario, path) is None and row_for(path) is None:
         raise ScenarioError([Issue(scenario.source_file, path, "this scenario has no such numeric field",
                                    "Add the field to the scenario first, or sweep budget, targets.<kpi> or rules.max_creators")])
     for value in (min(values), max(values)):
@@ -269,7 +269,7 @@ def run_sweep(
     options = options or SolverOptions()
     values = [float(v) for v in values]
     _validate_endpoints(scenario, field, values)
-    row = _row_for(field)
+    row = row_for(field)
     base_model = build_model(scenario)
     arrays = to_arrays(base_model)
     fast = row is not None and row[0] in arrays.row_names and options.solver == "highs"
