@@ -19,11 +19,11 @@ from mixopt.cells import resolve_cells
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario import Scenario
 
-__all__ = ["Roster", "read_creator_table", "build_roster", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TRUE_WORDS"]
+__all__ = ["Roster", "load_roster", "read_creator_table", "build_roster", "filled_names", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TRUE_WORDS"]
 
 REQUIRED_COLUMNS = ("id", "platform", "followers")
 NUMERIC_OPTIONAL = ("engagement_rate", "average_views", "fee_per_post", "product_cost", "handling_cost",
-                    "conversion_rate", "reach_rate", "fit_score")
+                    "conversion_rate", "reach_rate", "acceptance_rate", "fit_score")
 TEXT_OPTIONAL = ("category", "country", "overlap_group")
 FLAG_COLUMNS = ("must_include", "exclude")
 OPTIONAL_COLUMNS = NUMERIC_OPTIONAL + TEXT_OPTIONAL + FLAG_COLUMNS
@@ -40,6 +40,7 @@ class Roster:
     source_file: str
     skipped_rows: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sha256: str = ""  # of the creator table file, for provenance
 
     def __len__(self) -> int:
         return len(self.table)
@@ -67,6 +68,11 @@ def read_creator_table(path: str | Path, shown: str | None = None) -> pd.DataFra
     return frame
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """A column as text with empty cells as '' (pandas 3 keeps missing values missing in astype(str))."""
+    return column.fillna("").astype(str)
+
+
 class _Problems:
     def __init__(self, shown: str) -> None:
         self.shown = shown
@@ -88,7 +94,7 @@ class _Problems:
 
 def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required: bool, minimum: float = 0.0,
              maximum: float | None = None) -> np.ndarray:
-    text = frame[column].astype(str).str.strip().str.replace(",", "", regex=False) if column in frame else None
+    text = _text(frame[column]).str.strip().str.replace(",", "", regex=False) if column in frame else None
     if text is None:
         return np.full(len(frame), np.nan)
     empty = (text == "") | (text.str.lower() == "nan")
@@ -109,7 +115,7 @@ def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required:
 def _flags(frame: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
-    words = frame[column].astype(str).str.strip().str.lower()
+    words = _text(frame[column]).str.strip().str.lower()
     unknown = ~words.isin(TRUE_WORDS | FALSE_WORDS)
     problems.flag(unknown.to_numpy(), column, frame[column], "not a yes/no flag", "Write 1 or 0 (or yes / no)")
     return words.isin(TRUE_WORDS).to_numpy()
@@ -129,17 +135,17 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     problems = _Problems(shown)
     n = len(frame)
     problems.bad = np.zeros(n, dtype=bool)
-    ids = frame["id"].astype(str).str.strip()
+    ids = _text(frame["id"]).str.strip()
     problems.flag((ids == "").to_numpy(), "id", frame["id"], "is empty", "Give every creator an id")
     duplicated = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     problems.flag(duplicated, "id", frame["id"], "duplicate id (an earlier row has it)", "Keep one row per creator")
-    platform = frame["platform"].astype(str).str.strip().str.lower()
+    platform = _text(frame["platform"]).str.strip().str.lower()
     unknown = ~platform.isin(scenario.platforms)
     problems.flag(unknown.to_numpy(), "platform", frame["platform"], "not a platform of this scenario",
                   f"Use one of {', '.join(scenario.platforms)} or add it to the scenario's platforms")
     followers = _numbers(frame, "followers", problems, required=True)
     numeric = {c: _numbers(frame, c, problems, required=False,
-                           maximum=1.0 if c in ("engagement_rate", "conversion_rate") else None)
+                           maximum=1.0 if c in ("engagement_rate", "conversion_rate", "acceptance_rate") else None)
                for c in NUMERIC_OPTIONAL}
     flags = {c: _flags(frame, c, problems) for c in FLAG_COLUMNS}
     bands = sorted(scenario.tiers.items(), key=lambda kv: kv[1][0])
@@ -163,23 +169,34 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     table = pd.DataFrame({"id": ids.to_numpy()[keep], "platform": platform.to_numpy()[keep],
                           "followers": followers[keep], "tier": tier[keep]})
     for c in TEXT_OPTIONAL:
-        table[c] = frame[c].astype(str).str.strip().to_numpy()[keep] if c in frame else ""
+        table[c] = _text(frame[c]).str.strip().to_numpy()[keep] if c in frame else ""
     for c in FLAG_COLUMNS:
         table[c] = flags[c][keep]
     extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     for c in extras:  # any other numeric column can be capped or optimised
-        values = pd.to_numeric(frame[c].astype(str).str.strip().where(frame[c].astype(str).str.strip() != "", None),
+        values = pd.to_numeric(_text(frame[c]).str.strip().where(_text(frame[c]).str.strip() != "", None),
                                errors="coerce").to_numpy(dtype=float)
         if not np.isnan(values[keep]).all():
             table[c] = values[keep]
     _derive(table, {c: v[keep] for c, v in numeric.items()}, scenario)
     notes = []
     if problems.count:
-        notes.append(f"skipped {problems.count} bad rows of {n} (see 'mixopt validate' for the list)")
-    filled = table["filled_from_defaults"].str.len() > 0
+        notes.append(f"skipped {problems.count:,} bad rows of {n:,} (set 'skip_bad_rows: false' to list them)")
+    filled = table["defaults_mask"].to_numpy() > 0
     if filled.any():
-        notes.append(f"{int(filled.sum())} creators had metrics filled from tier defaults (column filled_from_defaults)")
+        notes.append(f"{int(filled.sum()):,} of {len(table):,} creators had metrics filled from tier defaults "
+                     "(column filled_from_defaults)")
     return Roster(table=table, source_file=shown, skipped_rows=problems.count, notes=tuple(notes))
+
+
+#: Metrics that may come from the tier defaults, in the order of the bits of ``defaults_mask``.
+FILLABLE = ("reach_rate", "engagement_rate", "conversion_rate", "fee_per_post", "product_cost", "handling_cost",
+            "acceptance_rate")
+
+
+def filled_names(mask: int) -> str:
+    """The metrics a creator's ``defaults_mask`` says came from tier defaults, e.g. 'fee_per_post product_cost'."""
+    return " ".join(name for bit, name in enumerate(FILLABLE) if mask >> bit & 1)
 
 
 def _derive(table: pd.DataFrame, numeric: dict[str, np.ndarray], scenario: Scenario) -> None:
@@ -187,45 +204,48 @@ def _derive(table: pd.DataFrame, numeric: dict[str, np.ndarray], scenario: Scena
     cells = {c.key: c for c in resolve_cells(scenario)}
     keys = (table["tier"] + "." + table["platform"]).to_numpy()
     n = len(table)
-    default = {name: np.empty(n) for name in ("reach_rate", "engagement_rate", "conversion_rate", "fee_per_post",
-                                              "product_cost", "handling_cost", "max_posts")}
+    default = {name: np.zeros(n) for name in FILLABLE}
     for key, cell in cells.items():
         mask = keys == key
         if not mask.any():
             continue
-        default["reach_rate"][mask] = cell.reach_rate
-        default["engagement_rate"][mask] = cell.engagement_rate  # already per follower
-        default["conversion_rate"][mask] = cell.conversion_rate
-        default["fee_per_post"][mask] = cell.fee_per_post
-        default["product_cost"][mask] = cell.product_cost
-        default["handling_cost"][mask] = cell.handling_cost
-        default["max_posts"][mask] = cell.max_posts
-    filled = [np.full(n, "", dtype=object)]
+        for name in FILLABLE:
+            default[name][mask] = getattr(cell, name)  # engagement_rate is already per follower
     used: dict[str, np.ndarray] = {}
-    for name in ("reach_rate", "engagement_rate", "conversion_rate", "fee_per_post", "product_cost", "handling_cost"):
-        given = numeric[name]
+    defaults_mask = np.zeros(n, dtype=np.int64)
+    views = numeric["average_views"]
+    for bit, name in enumerate(FILLABLE):
+        given = numeric.get(name, np.full(n, np.nan))
         gap = np.isnan(given)
         used[name] = np.where(gap, default[name], given)
-        filled.append(np.where(gap, name + " ", ""))
+        flagged = gap & np.isnan(views) if name == "reach_rate" else gap  # views make the reach rate moot
+        defaults_mask |= flagged.astype(np.int64) << bit
     followers = table["followers"].to_numpy(dtype=float)
-    views = numeric["average_views"]
     posts = float(scenario.roster.posts_per_creator) if scenario.roster is not None else 1.0
     reach_per_post = np.where(np.isnan(views), followers * used["reach_rate"], views)
-    filled.append(np.where(np.isnan(views) & np.isnan(numeric["reach_rate"]), "", ""))
     engagement_per_post = followers * used["engagement_rate"]
-    table["reach"] = reach_per_post
+    table["posts"] = posts
+    table["reach"] = reach_per_post  # unique people: repeat posts add impressions, not people
     table["impressions"] = reach_per_post * posts
     table["engagements"] = engagement_per_post * posts
     table["conversions"] = engagement_per_post * used["conversion_rate"] * posts
-    table["posts"] = posts
-    table["fee_per_post"] = used["fee_per_post"]
-    table["product_cost"] = used["product_cost"]
-    table["handling_cost"] = used["handling_cost"]
+    for name in ("fee_per_post", "product_cost", "handling_cost", "engagement_rate", "conversion_rate",
+                 "acceptance_rate"):
+        table[name] = used[name]
     table["spend"] = used["fee_per_post"] * posts + used["product_cost"] + used["handling_cost"]
-    table["engagement_rate"] = used["engagement_rate"]
-    table["conversion_rate"] = used["conversion_rate"]
     table["fit_score"] = np.nan_to_num(numeric["fit_score"], nan=0.0)
-    text = filled[0]
-    for part in filled[1:]:
-        text = text + part
-    table["filled_from_defaults"] = pd.Series(text, dtype=object).str.strip().to_numpy()
+    table["defaults_mask"] = defaults_mask
+
+
+def load_roster(scenario: Scenario) -> Roster:
+    """Read and validate the creator table a roster scenario names (``roster.file``)."""
+    import dataclasses
+    import hashlib
+
+    assert scenario.roster is not None, "not a roster scenario"
+    path = Path(scenario.roster_path or scenario.roster.file)
+    shown = str(path)
+    frame = read_creator_table(path, shown)
+    roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return dataclasses.replace(roster, sha256=digest)

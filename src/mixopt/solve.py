@@ -81,6 +81,8 @@ class SolverOptions:
     time_limit_s: float | None = None
     mip_gap: float = 0.0
     tie_break: bool = True
+    mip_abs_gap: float | None = None  # also stop when objective - bound is this small (roster cores)
+    stop_at_objective: float | None = None  # stop once a plan this good (minimisation form) is found
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,9 @@ def _highs_lp(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarr
     return lp
 
 
-#: Small tier models solve 5x faster without HiGHS' primal heuristics and presolve, which cost
+#: Small tier models (under 500 columns; roster cores are wider and need the heuristics) solve 5x faster without HiGHS' primal heuristics and presolve, which cost
 #: ~20 ms per solve even for 9 integers (bench/bench_sweep.py). Exactness is unaffected.
-SMALL_MODEL_COLUMNS = 2_000
+SMALL_MODEL_COLUMNS = 500
 _SMALL_MODEL_OPTIONS = {
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_feasibility_jump": False,
@@ -242,7 +244,9 @@ def _new_highs(options: SolverOptions, num_col: int, deadline: float | None) -> 
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    if options.mip_gap == 0:
+    if options.mip_abs_gap is not None:
+        h.setOptionValue("mip_abs_gap", float(options.mip_abs_gap))
+    elif options.mip_gap == 0:
         h.setOptionValue("mip_abs_gap", 1e-9)
     if num_col <= SMALL_MODEL_COLUMNS:
         for key, value in _SMALL_MODEL_OPTIONS.items():
@@ -255,6 +259,21 @@ def _new_highs(options: SolverOptions, num_col: int, deadline: float | None) -> 
                 event.interrupt()  # type: ignore[attr-defined]
 
         h.cbMipInterrupt.subscribe(_stop)
+    if options.stop_at_objective is not None:
+        good_enough = float(options.stop_at_objective)
+
+        found = [False]
+
+        def _found(event: object) -> None:  # a plan already within the caller's certified gap
+            if event.data_out.objective_function_value <= good_enough:  # type: ignore[attr-defined]
+                found[0] = True
+
+        def _enough(event: object) -> None:  # HiGHS acts on interrupts from this callback only
+            if found[0]:
+                event.interrupt()  # type: ignore[attr-defined]
+
+        h.cbMipImprovingSolution.subscribe(_found)
+        h.cbMipInterrupt.subscribe(_enough)
     return h
 
 
@@ -268,7 +287,10 @@ def _read_highs(h: highspy.Highs, is_mip: bool, options: SolverOptions) -> _RawR
     bound = float(info.mip_dual_bound) if is_mip and has_x else objective
     gap = float(info.mip_gap) if is_mip and has_x else (0.0 if has_x else None)
     if model_status == S.kOptimal:
-        status = SolveStatus.OPTIMAL if gap is not None and gap <= options.mip_gap + 1e-9 else SolveStatus.FEASIBLE
+        within_abs = (options.mip_abs_gap is not None and objective is not None and bound is not None
+                      and abs(objective - bound) <= options.mip_abs_gap * (1 + 1e-9))
+        within = gap is not None and (gap <= options.mip_gap + 1e-9 or within_abs)
+        status = SolveStatus.OPTIMAL if within else SolveStatus.FEASIBLE
     elif model_status == S.kInfeasible:
         status = SolveStatus.INFEASIBLE
     elif model_status == S.kUnbounded:
@@ -417,7 +439,8 @@ def _solve_cbc(
         mps = os.path.join(tmp, "model.mps")
         sol = os.path.join(tmp, "solution.txt")
         h.writeModel(mps)
-        args = [cbc_path(), mps, "-ratioGap", repr(float(options.mip_gap)), "-allowableGap", "1e-9",
+        args = [cbc_path(), mps, "-ratioGap", repr(float(options.mip_gap)),
+                "-allowableGap", repr(float(options.mip_abs_gap)) if options.mip_abs_gap is not None else "1e-9",
                 "-threads", "1", "-boundPropLevel", "off", "-randomSeed", "1", "-randomCbcSeed", "1"]
         timeout = None
         if deadline is not None:

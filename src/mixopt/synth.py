@@ -77,3 +77,24 @@ def synthetic_roster(n: int, seed: int = 0, *, views_share: float = 0.3, flag_sh
     both = (frame["must_include"] == 1) & (frame["exclude"] == 1)
     frame.loc[both, "exclude"] = 0
     return frame
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m mixopt.synth N OUT.csv [--seed S]``: write a synthetic creator table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mixopt.synth", description="Write a seeded synthetic creator table.")
+    parser.add_argument("creators", type=int, help="number of creators, e.g. 100000")
+    parser.add_argument("out", help="CSV file to write")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from pathlib import Path
+
+    from mixopt.export import _write_text
+
+    frame = synthetic_roster(args.creators, args.seed)
+    _write_text(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
+
+
+if __name__ == "__main__":
+    main()
