@@ -26,6 +26,7 @@ def test_only_model_and_solve_import_pulp_and_only_solve_imports_highspy() -> No
     users = {p.name for p in SRC.glob("*.py") if "pulp" in _imports(p)}
     assert users <= {"model.py", "solve.py"}
     assert {p.name for p in SRC.glob("*.py") if "highspy" in _imports(p)} <= {"solve.py"}
+    assert {p.name for p in SRC.glob("*.py") if "cylp" in _imports(p)} <= {"roster_solve.py"}
 
 
 def test_only_the_cli_imports_click() -> None:
