@@ -94,15 +94,22 @@ class _Problems:
 
 def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required: bool, minimum: float = 0.0,
              maximum: float | None = None) -> np.ndarray:
-    text = _text(frame[column]).str.strip().str.replace(",", "", regex=False) if column in frame else None
-    if text is None:
+    if column not in frame:
         return np.full(len(frame), np.nan)
-    empty = (text == "") | (text.str.lower() == "nan")
-    values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
-    unparsable = ~empty.to_numpy() & np.isnan(values)
+    raw = _text(frame[column])
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)  # fast path: plain numbers
+    empty = np.zeros(len(raw), dtype=bool)
+    odd = np.nonzero(np.isnan(values))[0]  # empty cells, 'nan', '1,200', ' 12 ', or text: look closer
+    if len(odd):
+        text = raw.iloc[odd].str.strip().str.replace(",", "", regex=False)
+        blank = ((text == "") | (text.str.lower() == "nan")).to_numpy()
+        empty[odd[blank]] = True
+        retry = pd.to_numeric(text[~blank], errors="coerce").to_numpy(dtype=float)
+        values[odd[~blank]] = retry
+    unparsable = ~empty & np.isnan(values)
     problems.flag(unparsable, column, frame[column], "not a number", "Write a plain number such as 0.035 or 1200")
     if required:
-        problems.flag(empty.to_numpy(), column, frame[column], "is empty", f"Fill in {column} for every creator")
+        problems.flag(empty, column, frame[column], "is empty", f"Fill in {column} for every creator")
     below = ~np.isnan(values) & (values < minimum)
     problems.flag(below, column, frame[column], f"must be >= {minimum:g}", "Fix the value or remove the creator")
     if maximum is not None:

@@ -39,8 +39,11 @@ __all__ = ["RosterSolution", "solve_roster", "lp_relaxation", "LpRelaxation", "F
 
 #: Rosters up to this size are solved as one exact MIP (the core is the whole roster).
 DIRECT_MIP_CREATORS = 2_000
-#: The first core: fractional creators plus this many smallest reduced costs.
+#: The first core: fractional creators plus this many smallest reduced costs (fewer on big
+#: rosters, where the LP's choice is sharper; bench/bench_roster.py measured both).
 FIRST_CORE = 1_000
+FIRST_CORE_LARGE = 200
+LARGE_ROSTER = 50_000
 #: HiGHS is fast on narrow cores; above this many columns the core goes to CBC, which scales.
 HIGHS_CORE_LIMIT = 20_000
 _INF = 1e30
@@ -186,7 +189,7 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
     lp_choice = np.where(d < 0, arrays.col_upper, np.where(d > 0, arrays.col_lower, np.round(lp.x)))
     fractional = np.abs(lp.x - np.round(lp.x)) > 1e-7
     order = np.lexsort((np.arange(n), np.abs(d)))  # smallest |d| first, ties by roster order
-    size = n if n <= DIRECT_MIP_CREATORS else FIRST_CORE
+    size = n if n <= DIRECT_MIP_CREATORS else FIRST_CORE if n < LARGE_ROSTER else FIRST_CORE_LARGE
     best_x: np.ndarray | None = None
     best_obj: float | None = None
     best_bound = lp.bound

@@ -53,6 +53,7 @@ def synthetic_roster(n: int, seed: int = 0, *, views_share: float = 0.3, flag_sh
     reach_rate = _draw(tier, platform, "reach_rate", rng.standard_normal(n) * 0.5)
     engagement = _draw(tier, platform, "engagement_rate", rng.standard_normal(n) * 0.5)
     engagement = np.where(platform == "tiktok", engagement * reach_rate, engagement)
+    engagement = np.minimum(engagement, 0.5)  # the lognormal tail would otherwise pass 100%
     typical = _draw(tier, platform, "typical_followers", np.zeros(n))
     fee = _draw(tier, platform, "fee_per_post", rng.standard_normal(n) * 0.5) * (followers / typical) ** 0.8
     pico_free = (tier == "pico") & (rng.random(n) < 0.4)  # many pico creators take product only
