@@ -176,7 +176,7 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     table = pd.DataFrame({"id": ids.to_numpy()[keep], "platform": platform.to_numpy()[keep],
                           "followers": followers[keep], "tier": tier[keep]})
     for c in TEXT_OPTIONAL:
-        table[c] = _text(frame[c]).str.strip().to_numpy()[keep] if c in frame else ""
+        table[c] = _text(frame[c]).to_numpy()[keep] if c in frame else ""  # read_csv already strips leading spaces
     for c in FLAG_COLUMNS:
         table[c] = flags[c][keep]
     extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
