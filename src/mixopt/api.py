@@ -130,11 +130,13 @@ def no_plan_error(plan: Plan) -> InfeasibleError | SolverError:
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         return InfeasibleError(
             f"{file}: rules: no plan satisfies every rule of this scenario (status {plan.status.value}). "
-            "Lower a target, widen a band or raise the budget; 'mixopt validate' lists the rules."
+            f"Lower a target, widen a band or raise the budget; 'mixopt solve {file}' names the conflict "
+            "and the smallest change that lets a plan exist."
         )
     if plan.status == SolveStatus.UNBOUNDED:
         return InfeasibleError(
-            f"{file}: budget: the objective can grow without limit. Set a budget or a team capacity."
+            f"{file}: budget: the {plan.objective_label} can grow without limit (nothing caps spend or the number "
+            "of creators). Set a budget, e.g. 'budget: 50000', or a team capacity, e.g. 'rules: {max_creators: 40}'."
         )
     if any("independent check failed" in note or "broke" in note for note in plan.notes):
         return SolverError(

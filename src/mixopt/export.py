@@ -258,6 +258,10 @@ def format_table(plan: Plan) -> str:
 def _frame_csv(frame: pd.DataFrame, provenance: dict[str, str]) -> str:
     """A table as CSV with fixed rounding and the provenance repeated in trailing columns."""
     out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:  # text and numbers mixed (a comparison's plan columns): same rounding
+            out[column] = out[column].map(
+                lambda v: (f"{v:.6f}" if math.isfinite(v) else None) if isinstance(v, float) else v)
     for key in ("scenario_sha256", "mixopt_version", "solver_version"):
         out[key] = provenance[key]
     buffer = io.StringIO()
@@ -316,17 +320,24 @@ def table_json(frame: pd.DataFrame, provenance: dict[str, str], facts: dict[str,
     return _json_text({"provenance": provenance, **facts, "rows": _frame_records(frame)})
 
 
-def write_run_outputs(deliverable: Any, out_dir: Path, charts: bool = True) -> list[Path]:
-    """Write CSV + JSON per table, one workbook with everything, and PNG charts."""
+def write_run_outputs(deliverable: Any, out_dir: Path, charts: bool = True, stem: str | None = None) -> list[Path]:
+    """Write CSV + JSON per table, one workbook with everything, and PNG charts.
+
+    Files are named after their table (``sweep.csv``, ``frontier.csv``, ``compare.csv``);
+    ``stem`` renames the files of a single-table run (the command line writes ``comparison.*``).
+    """
     from mixopt.workbook import write_workbook
 
     out_dir = Path(out_dir)
     written: list[Path] = []
-    for stem, (frame, provenance, facts) in run_tables(deliverable).items():
-        _write_text(out_dir / f"{stem}.csv", table_csv(frame, provenance))
-        _write_text(out_dir / f"{stem}.json", table_json(frame, provenance, facts))
-        written += [out_dir / f"{stem}.csv", out_dir / f"{stem}.json"]
-    stem = "sweep" if deliverable.sweep else "frontier" if deliverable.frontier else "compare"
+    tables = run_tables(deliverable)
+    for name, (frame, provenance, facts) in tables.items():
+        name = stem if stem is not None and len(tables) == 1 else name
+        _write_text(out_dir / f"{name}.csv", table_csv(frame, provenance))
+        _write_text(out_dir / f"{name}.json", table_json(frame, provenance, facts))
+        written += [out_dir / f"{name}.csv", out_dir / f"{name}.json"]
+    if stem is None:
+        stem = "sweep" if deliverable.sweep else "frontier" if deliverable.frontier else "compare"
     write_workbook(out_dir / f"{stem}.xlsx", deliverable)
     written.append(out_dir / f"{stem}.xlsx")
     if charts:

@@ -9,10 +9,13 @@ relaxation: an upper bound with fractional creators) costs a fraction of a milli
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import re
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
@@ -123,6 +126,8 @@ def parse_values(text: str, option: str = "--values") -> list[float]:
     try:
         if match:
             start, stop, step = (float(g.replace("_", "")) for g in match.groups())
+            if not all(math.isfinite(v) for v in (start, stop, step)):
+                raise bad("every number must be finite")
             if step <= 0 or stop < start:
                 raise bad("the step must be positive and STOP at least START")
             count = int(math.floor((stop - start) / step + 1e-9)) + 1
@@ -134,55 +139,145 @@ def parse_values(text: str, option: str = "--values") -> list[float]:
         raise bad("not a range or a list of numbers") from None
     if not values:
         raise bad("no values given")
+    if not all(math.isfinite(v) for v in values):
+        raise bad("every number must be finite")
+    if len(values) > 100_000:
+        raise bad(f"that is {len(values)} points; at most 100,000")
     return values
+
+
+def _dict_key(node: dict[str, Any], head: str, rest: list[str], value_type: type | None) -> tuple[str, list[str]]:
+    """Keys may contain a dot (cells such as ``nano.tiktok``): pick how many parts the key takes."""
+    if head in node or not rest:
+        return head, rest
+    joined = f"{head}.{rest[0]}"
+    if joined in node:
+        return joined, rest[1:]
+    if value_type is not None and rest[0] not in value_type.model_fields and len(rest) > 1 \
+            and rest[1] in value_type.model_fields:
+        return joined, rest[1:]
+    return head, rest
 
 
 def field_value(scenario: Scenario, path: str) -> object:
     """The current value at a dotted path such as ``rules.tiers.nano.max_spend_share``."""
     node: object = scenario
-    for part in path.split("."):
+    parts = path.split(".")
+    while parts:
+        part, parts = parts[0], parts[1:]
         if isinstance(node, BaseModel) and part in type(node).model_fields:
             node = getattr(node, part)
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
+        elif isinstance(node, dict):
+            key, parts = _dict_key(node, part, parts, None)
+            if key not in node:
+                return None
+            node = node[key]
         else:
             return None
     return node
 
 
-def _set(node: object, parts: list[str], value: float, path: str) -> object:
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation allows (Optional, unions and Annotated unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {origin or annotation}
+
+
+def _model_kind(annotation: Any) -> type[BaseModel] | None:
+    kinds = [k for k in _kinds(annotation) if isinstance(k, type) and issubclass(k, BaseModel)]
+    return kinds[0] if kinds else None
+
+
+def _dict_value_type(annotation: Any) -> Any:
+    for option in [annotation, *get_args(annotation)]:
+        if get_origin(option) is dict:
+            return get_args(option)[1]
+    return None
+
+
+class _NotNumeric(Exception):
+    pass
+
+
+def _leaf(current: object, annotation: Any, value: float) -> float | int:
+    kinds = _kinds(annotation) if annotation is not None else {type(current)}
+    if isinstance(current, bool) or not kinds & {int, float}:
+        raise _NotNumeric
+    if int in kinds and float not in kinds and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _set(node: object, parts: list[str], value: float, annotation: Any = None) -> object:
     head, rest = parts[0], parts[1:]
     if isinstance(node, BaseModel):
-        if head not in type(node).model_fields:
-            raise KeyError(path)
-        child = getattr(node, head)
+        fields = type(node).model_fields
+        if head not in fields:
+            raise KeyError(head)
+        child = getattr(node, head, None)  # a model made here may lack its required fields yet
+        child_annotation = fields[head].annotation
         if not rest:
-            current = child
-            new = int(value) if isinstance(current, int) and not isinstance(current, bool) and float(value).is_integer() else value
-            return node.model_copy(update={head: new})
+            return node.model_copy(update={head: _leaf(child, child_annotation, value)})
         if child is None:
-            annotation = type(node).model_fields[head].annotation
-            kinds = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type) and issubclass(a, BaseModel)]
-            if not kinds:
-                raise KeyError(path)
-            child = kinds[0]()
-        return node.model_copy(update={head: _set(child, rest, value, path)})
+            kind = _model_kind(child_annotation)
+            if kind is not None:
+                child = kind.model_construct()
+            elif _dict_value_type(child_annotation) is not None:
+                child = {}
+            else:
+                raise KeyError(head)
+        return node.model_copy(update={head: _set(child, rest, value, child_annotation)})
     if isinstance(node, dict):
-        if head not in node:
-            raise KeyError(path)
+        value_type = _dict_value_type(annotation)
+        model = _model_kind(value_type) if value_type is not None else None
+        key, rest = _dict_key(node, head, rest, model)
         updated = dict(node)
-        updated[head] = _set(node[head], rest, value, path) if rest else value
+        if key not in node:
+            if not rest and value_type is not None:
+                updated[key] = _leaf(None, value_type, value)
+            elif model is None or not rest:
+                raise KeyError(key)
+            else:
+                updated[key] = _set(model.model_construct(), rest, value, value_type)
+        else:
+            updated[key] = _set(node[key], rest, value, value_type) if rest else _leaf(node[key], value_type, value)
         return updated
-    raise KeyError(path)
+    raise KeyError(head)
+
+
+def _numeric_paths(scenario: Scenario) -> list[str]:
+    """Fields a sweep can vary in this scenario (for "did you mean" suggestions)."""
+    paths = ["budget", "rules.max_creators", "economics.average_order_value", "economics.margin_rate",
+             "economics.commission_per_conversion"]
+    paths += [f"targets.{k}" for k in type(scenario.targets).model_fields]
+    for group, names in (("tiers", scenario.tier_names), ("platforms", scenario.platforms)):
+        for name in names:
+            paths += [f"rules.{group}.{name}.{attr}" for attr in
+                      ("min_spend_share", "max_spend_share", "min_spend", "max_spend", "min_creators", "max_creators")]
+    return paths
 
 
 def with_field(scenario: Scenario, path: str, value: float) -> Scenario:
-    """A copy of the scenario with one numeric field set (the field's parents must exist)."""
+    """A copy of the scenario with one numeric field set.
+
+    Missing parents are created (``rules.tiers.nano.max_creators`` on a scenario without a
+    nano band); cell keys may contain their dot (``rules.cells.nano.tiktok.lock``).
+    """
     try:
-        result = _set(scenario, path.split("."), value, path)
-    except KeyError:
-        raise ScenarioError([Issue(scenario.source_file, path, "not a numeric field of this scenario",
-                                   "Use a dotted path such as budget, targets.reach or rules.max_creators")]) from None
+        result = _set(scenario, path.split("."), value)
+    except (KeyError, _NotNumeric) as err:
+        near = difflib.get_close_matches(path, _numeric_paths(scenario), n=1, cutoff=0.6)
+        if isinstance(err, _NotNumeric):
+            problem = "is not a number a sweep can vary"
+        else:
+            problem = "not a numeric field of this scenario"
+        fix = f"Did you mean '{near[0]}'?" if near and near[0] != path else \
+            "Use a dotted path such as budget, targets.reach or rules.max_creators"
+        raise ScenarioError([Issue(scenario.source_file, path, problem, fix)]) from None
     assert isinstance(result, Scenario)
     return result
 
@@ -210,17 +305,46 @@ def _is_money(path: str) -> bool:
 
 
 def _validate_endpoints(scenario: Scenario, path: str, values: Sequence[float]) -> None:
+    """The swept scenario must be valid at both ends (and counts must stay whole).
+
+    Targets no plan could reach are not errors here: those points show as "no plan".
+    """
+    from pydantic import ValidationError
+
     from mixopt.checks import check_scenario
 
-    if field_value(scenario, path) is None and row_for(path) is None:
-        raise ScenarioError([Issue(scenario.source_file, path, "this scenario has no such numeric field",
-                                   "Add the field to the scenario first, or sweep budget, targets.<kpi> or rules.max_creators")])
+    with_field(scenario, path, values[0])  # an unknown or non-numeric field: one line, now
+    if isinstance(field_value(with_field(scenario, path, 1.0), path), int):
+        broken = [v for v in values if not float(v).is_integer()]
+        if broken:
+            raise ScenarioError([Issue(scenario.source_file, path, "is a count, so every swept value must be whole",
+                                       "Use whole numbers, e.g. 10:60:5", broken[0])])
     for value in (min(values), max(values)):
         candidate = with_field(scenario, path, value)
-        problems = check_scenario(Scenario.model_validate(
-            {**candidate.model_dump(), "source_file": scenario.source_file, "content_hash": scenario.content_hash}))
+        try:
+            checked = Scenario.model_validate(
+                {**candidate.model_dump(), "source_file": scenario.source_file, "content_hash": scenario.content_hash})
+        except ValidationError as err:
+            raise ScenarioError([_swept_value_issue(scenario, path, value, err)]) from None
+        problems = check_scenario(checked, reachable=False)
         if problems:
             raise ScenarioError(problems)
+
+
+def _swept_value_issue(scenario: Scenario, path: str, value: float, err: Exception) -> Issue:
+    """A planner's message for a swept value the scenario schema rejects (e.g. a negative budget)."""
+    from pydantic import ValidationError
+
+    from mixopt.scenario import _validation_issues
+    from mixopt.yamlio import RawScenario
+
+    assert isinstance(err, ValidationError)
+    data = with_field(scenario, path, value).model_dump(mode="json")
+    issues, _ = _validation_issues(RawScenario(data=data, origins={}, file=scenario.source_file,
+                                               content_hash=scenario.content_hash), err)
+    if issues:
+        return issues[0]
+    return Issue(scenario.source_file, path, "cannot take this value", "Sweep a range the field allows", value)
 
 
 def _plan_from_x(scenario: Scenario, base: MixModel, x: np.ndarray | None, status: SolveStatus, names: list[str],

@@ -11,7 +11,7 @@ from mixopt.plan import Plan, mixopt_version
 from mixopt.scenario import Scenario
 from mixopt.simulate import DISTRIBUTION, SimulationResult
 
-__all__ = ["simulation_frame", "simulation_json", "simulation_text"]
+__all__ = ["simulation_frame", "simulation_csv", "simulation_json", "simulation_text"]
 
 Entry = tuple[str, Plan, SimulationResult | None]
 
@@ -40,8 +40,26 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples: int) -> str:
-    """The simulation with its provenance: seed, samples and the distribution used."""
+def simulation_csv(scenario: Scenario, entries: list[Entry], seed: int, samples: int) -> str:
+    """simulation.csv: the frame with fixed rounding, then seed, samples and provenance columns."""
+    import io
+
+    frame = simulation_frame(entries)
+    frame["seed"] = seed
+    frame["samples"] = samples
+    frame["scenario_sha256"] = scenario.content_hash
+    frame["mixopt_version"] = mixopt_version()
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples: int,
+                    extra: dict[str, Any] | None = None) -> str:
+    """The simulation with its provenance: seed, samples and the distribution used.
+
+    ``extra`` adds facts after ``distribution`` (the command line records the safe plan's
+    confidence and model draws there)."""
     frame = simulation_frame(entries)
     data = {
         "provenance": {"mixopt_version": mixopt_version(), "scenario_file": scenario.source_file,
@@ -49,6 +67,7 @@ def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples
         "seed": seed,
         "samples": samples,
         "distribution": DISTRIBUTION,
+        **(extra or {}),
         "plans": [{"plan": label, "status": plan.status.value,
                    "creators": {k: v for k, v in plan.creators_and_posts()[0].items() if v}}
                   for label, plan, _ in entries],
@@ -71,7 +90,7 @@ def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples
         lines.append("")
         if sim is None:
             lines.append(f"{label}: no plan ({plan.status.value}); no plan meets every rule at this confidence. "
-                         "Lower --risk, lower a target or raise the budget.")
+                         "Lower --safe, lower a target or raise the budget.")
             continue
         creators = ", ".join(f"{k} {v}" for k, v in plan.creators_and_posts()[0].items() if v)
         lines.append(f"{label}: {creators}")
