@@ -53,7 +53,11 @@ def _read(path: Path, shown: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # Numeric columns parse in C (a million rows in about a second); a column with any text in
+        # it stays text and is checked cell by cell. Names and ids are always text ('007' stays '007').
+        header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
+        text = {c: str for c in header if str(c).strip().lower() in ("id", "platform") + TEXT_OPTIONAL}
+        return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""], skipinitialspace=True)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ScenarioError([Issue(shown, "(file)", f"cannot read the creator table: {first}",
@@ -96,6 +100,12 @@ def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required:
              maximum: float | None = None) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), np.nan)
+    if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
+        values = frame[column].to_numpy(dtype=float, copy=True)  # parsed by read_csv: empty cells are NaN
+        empty = np.isnan(values)
+        if required:
+            problems.flag(empty, column, frame[column], "is empty", f"Fill in {column} for every creator")
+        return _in_range(values, frame, column, problems, minimum, maximum)
     raw = _text(frame[column])
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)  # fast path: plain numbers
     empty = np.zeros(len(raw), dtype=bool)
@@ -110,6 +120,11 @@ def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required:
     problems.flag(unparsable, column, frame[column], "not a number", "Write a plain number such as 0.035 or 1200")
     if required:
         problems.flag(empty, column, frame[column], "is empty", f"Fill in {column} for every creator")
+    return _in_range(values, frame, column, problems, minimum, maximum)
+
+
+def _in_range(values: np.ndarray, frame: pd.DataFrame, column: str, problems: _Problems, minimum: float,
+              maximum: float | None) -> np.ndarray:
     below = ~np.isnan(values) & (values < minimum)
     problems.flag(below, column, frame[column], f"must be >= {minimum:g}", "Fix the value or remove the creator")
     if maximum is not None:
@@ -122,6 +137,11 @@ def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required:
 def _flags(frame: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
+    if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
+        v = frame[column].to_numpy(dtype=float)
+        unknown = ~(np.isnan(v) | (v == 0) | (v == 1))
+        problems.flag(unknown, column, frame[column], "not a yes/no flag", "Write 1 or 0 (or yes / no)")
+        return v == 1
     words = _text(frame[column]).str.strip().str.lower()
     unknown = ~words.isin(TRUE_WORDS | FALSE_WORDS)
     problems.flag(unknown.to_numpy(), column, frame[column], "not a yes/no flag", "Write 1 or 0 (or yes / no)")
@@ -181,8 +201,11 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
         table[c] = flags[c][keep]
     extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     for c in extras:  # any other numeric column can be capped or optimised
-        values = pd.to_numeric(_text(frame[c]).str.strip().where(_text(frame[c]).str.strip() != "", None),
-                               errors="coerce").to_numpy(dtype=float)
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+            values = frame[c].to_numpy(dtype=float)
+        else:
+            stripped = _text(frame[c]).str.strip()
+            values = pd.to_numeric(stripped.where(stripped != "", None), errors="coerce").to_numpy(dtype=float)
         if not np.isnan(values[keep]).all():
             table[c] = values[keep]
     _derive(table, {c: v[keep] for c, v in numeric.items()}, scenario)

@@ -108,7 +108,9 @@ def roster_plan_dict(plan: RosterPlan) -> dict[str, Any]:
 
 
 def roster_plan_json(plan: RosterPlan) -> str:
-    return json.dumps(roster_plan_dict(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    # Compact (json's C encoder): a million-creator roster chooses tens of thousands, and the
+    # indented encoder is pure Python. 'python -m json.tool plan.json' pretty-prints it.
+    return json.dumps(roster_plan_dict(plan), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _n(value: float | None, decimals: int = 0) -> str:
