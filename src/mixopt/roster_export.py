@@ -201,7 +201,7 @@ def _write_xlsx(plan: RosterPlan, target: Path) -> None:
     chart.set_title({"name": "Spend by tier"})
     tiers.insert_chart(1, 8, chart)
     book.frame("By platform", plan.by_platform, decimals)
-    book.frame("Reserves", plan.reserves, decimals)
+    _fast_frame(book, "Reserves", plan.reserves, decimals)
     checks = pd.DataFrame([{"rule": c.rule, "label": c.label, "value": c.value, "sense": c.sense, "limit": c.limit,
                             "slack": c.slack, "holds": c.holds} for c in plan.checks])
     book.frame("Rule checks", checks)
