@@ -45,3 +45,9 @@ def test_every_command_is_documented_in_the_readme(command: str) -> None:
 @pytest.mark.parametrize("column", [c[0] for c in COLUMNS])
 def test_every_output_column_is_documented_in_the_readme(column: str) -> None:
     assert f"| `{column}` |" in README
+
+
+@pytest.mark.parametrize("column", __import__("mixopt.roster_plan", fromlist=["SELECTED_COLUMNS"]).SELECTED_COLUMNS)
+def test_every_chosen_creator_column_is_documented_in_the_roster_section(column: str) -> None:
+    section = README.split("## Roster mode")[1].split("\n## ")[0]
+    assert re.search(rf"\b{column}\b", section)
