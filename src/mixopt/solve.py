@@ -224,8 +224,10 @@ def _highs_lp(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarr
     return lp
 
 
-#: Small tier models (under 500 columns; roster cores are wider and need the heuristics) solve 5x faster without HiGHS' primal heuristics and presolve, which cost
-#: ~20 ms per solve even for 9 integers (bench/bench_sweep.py). Exactness is unaffected.
+#: Small tier models (under 500 columns; roster cores are wider and need the heuristics) solve
+#: faster without HiGHS' primal heuristics, which cost milliseconds per solve even for 9
+#: integers (bench/bench_sweep.py). Presolve stays on: with it off, HiGHS 1.15.1 labelled
+#: suboptimal plans optimal (tests/test_properties.py keeps the reproductions).
 SMALL_MODEL_COLUMNS = 500
 _SMALL_MODEL_OPTIONS = {
     "mip_heuristic_effort": 0.0,
@@ -387,6 +389,10 @@ class ReusableHighs:
         if stages and status == SolveStatus.OPTIMAL and len(arrays.costs) > 1:
             if self._tie is None:
                 self._tie = self._instance([(cost, math.inf) for cost in arrays.costs[:-1]])
+                # Presolve off here only: a tie-break stage picks among plans already held at the
+                # optimum by a row, so it cannot cost optimality, and it runs ~25% faster
+                # (bench/bench_sweep.py). The main goal keeps presolve on (see _SMALL_MODEL_OPTIONS).
+                self._tie.setOptionValue("presolve", "off")
             inf = highspy.kHighsInf
             extra: list[tuple[np.ndarray, float]] = []
             for stage in range(1, len(arrays.costs)):
