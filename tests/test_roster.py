@@ -270,3 +270,53 @@ def test_the_shipped_roster_scenario_writes_identical_files_on_every_run(tmp_pat
                                "Data dictionary"]
     rows = list(book["Selected creators"].iter_rows(values_only=True))
     assert len(rows) - 1 == data["totals"]["creators"]
+
+
+def _exact_with_posts(scenario: Scenario) -> float:
+    """Independent PuLP + CBC model with posts per creator: x_i yes/no, q_i extra posts <= k x_i."""
+    table = load_roster(scenario).table
+    roster = scenario.roster
+    assert roster is not None and roster.max_posts_per_creator is not None
+    base, k = roster.posts_per_creator, roster.max_posts_per_creator - roster.posts_per_creator
+    n = len(table)
+    prob = pulp.LpProblem("roster_posts", pulp.LpMaximize)
+    x = [prob.add_variable(f"x{i:05d}", 0, 1, pulp.LpBinary) for i in range(n)]
+    q = [prob.add_variable(f"q{i:05d}", 0, k, pulp.LpInteger) for i in range(n)]
+    conv = table["conversions_per_post"].to_numpy()
+    fee = table["fee_per_post"].to_numpy()
+    fixed = (table["product_cost"] + table["handling_cost"]).to_numpy()
+    prob.setObjective(pulp.LpAffineExpression([(x[i], base * conv[i]) for i in range(n)]
+                                              + [(q[i], conv[i]) for i in range(n)]))
+    spend = [(x[i], base * fee[i] + fixed[i]) for i in range(n)] + [(q[i], fee[i]) for i in range(n)]
+    prob.addConstraint(pulp.LpAffineExpression(spend) <= scenario.budget, name="budget")
+    prob.addConstraint(pulp.LpAffineExpression([(x[i], 1.0) for i in range(n)]) <= scenario.rules.max_creators,
+                       name="team")
+    for i in range(n):
+        prob.addConstraint(pulp.LpAffineExpression([(q[i], 1.0), (x[i], -float(k))]) <= 0, name=f"link{i:05d}")
+        if table["must_include"].iloc[i]:
+            prob.addConstraint(pulp.LpAffineExpression([(x[i], 1.0)]) >= 1, name=f"must{i:05d}")
+        if table["exclude"].iloc[i]:
+            prob.addConstraint(pulp.LpAffineExpression([(x[i], 1.0)]) <= 0, name=f"excl{i:05d}")
+    prob.solve(pulp.COIN_CMD(path=cbc_path(), msg=False, gapRel=0.0))
+    assert pulp.LpStatus[prob.status] == "Optimal"
+    return float(pulp.value(prob.objective))
+
+
+@pytest.mark.parametrize(("n", "gap"), [(150, 0.0), (3_000, 0.001)])
+def test_posts_per_creator_vary_when_allowed_and_match_an_exact_solve(tmp_path: Path, n: int, gap: float) -> None:
+    table = tmp_path / "posts.csv"
+    synthetic_roster(n, 21).to_csv(table, index=False)
+    scenario = scenario_from_dict({
+        "budget": 15.0 * n, "objective": {"maximize": "conversions"}, "rules": {"max_creators": max(n // 20, 5)},
+        "roster": {"file": table.name, "posts_per_creator": 1, "max_posts_per_creator": 3, "mip_gap": gap},
+    }, file=str(tmp_path / "s.yaml"))
+    plan = optimize_roster(scenario)
+    assert plan.status is SolveStatus.OPTIMAL and plan.feasible
+    posts = plan.selected["posts"]
+    assert posts.between(1, 3).all() and posts.max() > 1  # the optimiser uses the freedom
+    exact = _exact_with_posts(scenario)
+    objective = plan.solution.objective
+    assert objective is not None and objective <= exact * (1 + 1e-9) and objective >= exact * (1 - gap) - 1e-9
+    assert math.isclose(plan.totals["conversions"], objective, rel_tol=1e-9)
+    assert math.isclose(plan.totals["spend"], float(plan.selected["spend"].sum()), rel_tol=1e-12)
+    assert plan.totals["spend"] <= 15.0 * n + 1e-6

@@ -375,6 +375,10 @@ def _check_roster(c: _Ctx) -> None:
         if rule.min_if_used is not None:
             c.add(f"rules.cells.{cell}.min_if_used", "is tier mode only (in roster mode each creator is one choice)",
                   "Use min_creators, or remove it", rule.min_if_used)
+    most = s.roster.max_posts_per_creator
+    if most is not None and most < s.roster.posts_per_creator:
+        c.add("roster.max_posts_per_creator", f"is below posts_per_creator, {s.roster.posts_per_creator}",
+              "Raise max_posts_per_creator or lower posts_per_creator", most)
     for name, rule in s.roster.categories.items():
         if rule.min_creators is not None and rule.max_creators is not None and rule.min_creators > rule.max_creators:
             c.add(f"roster.categories.{name}.max_creators", f"is below min_creators, {rule.min_creators}",

@@ -255,6 +255,9 @@ def _derive(table: pd.DataFrame, numeric: dict[str, np.ndarray], scenario: Scena
     reach_per_post = np.where(np.isnan(views), followers * used["reach_rate"], views)
     engagement_per_post = followers * used["engagement_rate"]
     table["posts"] = posts
+    table["impressions_per_post"] = reach_per_post
+    table["engagements_per_post"] = engagement_per_post
+    table["conversions_per_post"] = engagement_per_post * used["conversion_rate"]
     table["reach"] = reach_per_post  # unique people: repeat posts add impressions, not people
     table["impressions"] = reach_per_post * posts
     table["engagements"] = engagement_per_post * posts

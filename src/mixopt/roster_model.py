@@ -33,8 +33,14 @@ class RosterModel:
     roster: Roster
     arrays: LinearArrays
     sign: float  # planner objective = sign * (arrays.costs[0] @ x)
-    objective: np.ndarray  # per creator, in the planner's sense (maximised, or spend minimised)
+    objective: np.ndarray  # per column, in the planner's sense (maximised, or spend minimised)
     row_labels: list[str]  # planner words per row
+    extra_posts: int = 0  # columns n..2n-1 are extra posts per creator (0..extra_posts) when above 0
+
+    @property
+    def creators(self) -> int:
+        """Number of creators (the first ``creators`` columns are the yes/no choices)."""
+        return len(self.roster.table)
 
 
 def objective_vector(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
@@ -62,6 +68,29 @@ def objective_vector(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
     return _column(scenario, table, obj.column, "objective.column")
 
 
+def objective_per_extra_post(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
+    """What one more post of each creator adds to the goal (reach and columns: nothing)."""
+    obj = scenario.objective
+    eco = scenario.economics
+    aov = eco.average_order_value or 0.0
+    fee = table["fee_per_post"].to_numpy(dtype=float)
+    if obj.minimize == "spend":
+        return fee
+    per_post = {k: table[f"{k}_per_post"].to_numpy(dtype=float) for k in ("impressions", "engagements", "conversions")}
+    per_post["reach"] = np.zeros(len(table))
+    goal = obj.maximize
+    if goal in ROSTER_KPIS:
+        return per_post[goal]
+    if goal == "revenue":
+        return aov * per_post["conversions"]
+    if goal == "profit":
+        return (aov * eco.margin_rate - eco.commission_per_conversion) * per_post["conversions"] - fee
+    if goal == "value":
+        assert obj.value_per_unit
+        return sum((w * per_post[k] for k, w in obj.value_per_unit.items()), np.zeros(len(table)))
+    return np.zeros(len(table))  # a column's value is per creator, not per post
+
+
 def _column(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> np.ndarray:
     if name not in table.columns or not pd.api.types.is_numeric_dtype(table[name]):
         numeric = sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
@@ -74,8 +103,9 @@ def _column(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> np
 class _Rows:
     """Rows collected as (columns, coefficients, lower, upper, name, label), then packed as CSR."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, extra: bool = False) -> None:
         self.n = n
+        self.extra = extra  # columns n..2n-1 are extra posts
         self.all = np.arange(n, dtype=np.int64)
         self.parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.lower: list[float] = []
@@ -91,15 +121,42 @@ class _Rows:
         self.names.append(name)
         self.labels.append(label)
 
+    def add2(self, cols: np.ndarray, per_creator: np.ndarray, per_extra_post: np.ndarray | None, lower: float,
+             upper: float, name: str, label: str) -> None:
+        """A row over creators ``cols`` (given per creator) and, with extra posts, their post columns."""
+        if self.extra and per_extra_post is not None:
+            self.add(np.concatenate([cols, cols + self.n]), np.concatenate([per_creator, per_extra_post]), lower,
+                     upper, name, label)
+        else:
+            self.add(cols, per_creator, lower, upper, name, label)
+
+    def add_pairs(self, first: np.ndarray, second: np.ndarray, coefficient: float, names: list[str],
+                  label: str) -> None:
+        """One row per pair, ``x[first] + coefficient * x[second] <= 0``, added in bulk (after the others)."""
+        self.pairs = (first, second, coefficient)
+        self.lower += [-math.inf] * len(first)
+        self.upper += [0.0] * len(first)
+        self.names += names
+        self.labels += [label] * len(first)
+
     def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lengths = np.array([len(c) for c, _ in self.parts], dtype=np.int64)
+        index_parts = [c for c, _ in self.parts]
+        value_parts = [v for _, v in self.parts]
+        pairs = getattr(self, "pairs", None)
+        if pairs is not None:
+            first, second, coefficient = pairs
+            lengths = np.concatenate([lengths, np.full(len(first), 2, dtype=np.int64)])
+            index_parts.append(np.stack([first, second], axis=1).ravel())
+            value_parts.append(np.tile([1.0, coefficient], len(first)))
         starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        index = np.concatenate([c for c, _ in self.parts]) if self.parts else np.zeros(0, np.int64)
-        value = np.concatenate([v for _, v in self.parts]) if self.parts else np.zeros(0)
+        index = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int64)
+        value = np.concatenate(value_parts) if value_parts else np.zeros(0)
         return starts, index.astype(np.int64), value.astype(float)
 
 
-def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, column: str, kind: str) -> None:
+def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, fee: np.ndarray | None,
+                column: str, kind: str) -> None:
     cur = s.currency
     groups = table[column].to_numpy()
     bands = s.rules.tiers if kind == "tier" else s.rules.platforms
@@ -108,15 +165,17 @@ def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray
         cols = rows.all[member]
         ones = np.ones(len(cols))
         if band.min_spend_share is not None:
-            rows.add(rows.all, spend * (member - band.min_spend_share), 0.0, math.inf,
+            rows.add2(rows.all, spend * (member - band.min_spend_share),
+                      None if fee is None else fee * (member - band.min_spend_share), 0.0, math.inf,
                      f"{kind}_spend_share_min_{name}", f"{name} at least {band.min_spend_share:.0%} of spend")
         if band.max_spend_share is not None:
-            rows.add(rows.all, spend * (member - band.max_spend_share), -math.inf, 0.0,
+            rows.add2(rows.all, spend * (member - band.max_spend_share),
+                      None if fee is None else fee * (member - band.max_spend_share), -math.inf, 0.0,
                      f"{kind}_spend_share_max_{name}", f"{name} at most {band.max_spend_share:.0%} of spend")
         if band.min_spend is not None or band.max_spend is not None:
             lo = band.min_spend if band.min_spend is not None else -math.inf
             hi = band.max_spend if band.max_spend is not None else math.inf
-            rows.add(cols, spend[member], lo, hi, f"{kind}_spend_{name}",
+            rows.add2(cols, spend[member], None if fee is None else fee[member], lo, hi, f"{kind}_spend_{name}",
                      f"{name} spend between {lo:,.0f} and {hi:,.0f} {cur}")
         if band.min_creators is not None or band.max_creators is not None:
             lo = band.min_creators if band.min_creators is not None else -math.inf
@@ -130,24 +189,35 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
     assert s.roster is not None
     table = roster.table
     n = len(table)
-    rows = _Rows(n)
+    most = s.roster.max_posts_per_creator or s.roster.posts_per_creator
+    extra = max(most - s.roster.posts_per_creator, 0)
+    rows = _Rows(n, extra=extra > 0)
     spend = table["spend"].to_numpy(dtype=float)
+    fee = table["fee_per_post"].to_numpy(dtype=float) if extra else None
+
+    def per_post(kpi: str) -> np.ndarray | None:
+        if not extra:
+            return None
+        return np.zeros(n) if kpi == "reach" else table[f"{kpi}_per_post"].to_numpy(dtype=float)
+
     if s.budget is not None:
-        rows.add(rows.all, spend, -math.inf, s.budget, "budget", f"budget ({s.budget:,.0f} {s.currency})")
+        rows.add2(rows.all, spend, fee, -math.inf, s.budget, "budget", f"budget ({s.budget:,.0f} {s.currency})")
     for kpi in ROSTER_KPIS:
         floor = getattr(s.targets, kpi)
         if floor:
-            rows.add(rows.all, table[kpi].to_numpy(dtype=float), floor, math.inf, f"target_{kpi}",
-                     f"at least {floor:,.0f} {kpi}")
+            rows.add2(rows.all, table[kpi].to_numpy(dtype=float), per_post(kpi), floor, math.inf, f"target_{kpi}",
+                      f"at least {floor:,.0f} {kpi}")
     if s.targets.revenue:
         aov = s.economics.average_order_value or 0.0
-        rows.add(rows.all, aov * table["conversions"].to_numpy(dtype=float), s.targets.revenue, math.inf,
-                 "target_revenue", f"at least {s.targets.revenue:,.0f} {s.currency} revenue")
+        conv_post = per_post("conversions")
+        rows.add2(rows.all, aov * table["conversions"].to_numpy(dtype=float),
+                  None if conv_post is None else aov * conv_post, s.targets.revenue, math.inf,
+                  "target_revenue", f"at least {s.targets.revenue:,.0f} {s.currency} revenue")
     if s.rules.max_creators is not None:
         rows.add(rows.all, np.ones(n), -math.inf, s.rules.max_creators, "team_capacity",
                  f"team capacity ({s.rules.max_creators} creators)")
-    _group_rows(rows, s, table, spend, "tier", "tier")
-    _group_rows(rows, s, table, spend, "platform", "platform")
+    _group_rows(rows, s, table, spend, fee, "tier", "tier")
+    _group_rows(rows, s, table, spend, fee, "platform", "platform")
     keys = (table["tier"] + "." + table["platform"]).to_numpy()
     for key, rule in s.rules.cells.items():
         lo = rule.lock if rule.lock is not None else rule.min_creators
@@ -181,13 +251,21 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
     lower = table["must_include"].to_numpy(dtype=float)
     upper = np.where(table["exclude"].to_numpy(dtype=bool), 0.0, 1.0)
     objective = objective_vector(s, table)
+    names = table["id"].tolist()
+    if extra:  # extra posts only for a chosen creator: post_i - extra * x_i <= 0
+        rows.add_pairs(rows.all + n, rows.all, -float(extra), [f"posts_{i}" for i in names],
+                       "extra posts only for a chosen creator")
+        lower = np.concatenate([lower, np.zeros(n)])
+        upper = np.concatenate([upper, np.where(upper > 0, float(extra), 0.0)])
+        objective = np.concatenate([objective, objective_per_extra_post(s, table)])
+        names = names + [f"{i}+posts" for i in names]
     sign = 1.0 if s.objective.minimize == "spend" else -1.0
     starts, index, value = rows.packed()
     arrays = LinearArrays(
-        names=table["id"].tolist(),
+        names=names,
         col_lower=lower,
         col_upper=upper,
-        integer=np.ones(n, dtype=bool),
+        integer=np.ones(len(lower), dtype=bool),
         row_names=rows.names,
         row_lower=np.array(rows.lower, dtype=float),
         row_upper=np.array(rows.upper, dtype=float),
@@ -198,4 +276,4 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         stage_labels=["goal"],
     )
     return RosterModel(scenario=s, roster=roster, arrays=arrays, sign=sign, objective=objective,
-                       row_labels=rows.labels)
+                       row_labels=rows.labels, extra_posts=extra)

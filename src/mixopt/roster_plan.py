@@ -16,7 +16,7 @@ from mixopt.scenario import Scenario
 from mixopt.solve import SolveStatus
 from mixopt.verify import RuleCheck, _rule
 
-__all__ = ["RosterPlan", "make_roster_plan", "check_roster_choice", "reserve_list", "SELECTED_COLUMNS"]
+__all__ = ["RosterPlan", "make_roster_plan", "check_roster_choice", "at_posts", "reserve_list", "SELECTED_COLUMNS"]
 
 #: Columns of the selected-creators table (plan.csv in roster mode), in order.
 SELECTED_COLUMNS = ("id", "platform", "tier", "followers", "category", "country", "overlap_group", "posts", "spend",
@@ -54,11 +54,30 @@ def _share(value: float, total: float) -> float:
     return value / total if total > 0 else 0.0
 
 
-def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray) -> list[RuleCheck]:
-    """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums."""
+def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
+    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures)."""
+    picked = table[chosen].copy()
+    if posts is not None:
+        p = np.asarray(posts, dtype=float)[chosen]
+        picked["posts"] = p
+        picked["impressions"] = picked["impressions_per_post"].to_numpy() * p
+        picked["engagements"] = picked["engagements_per_post"].to_numpy() * p
+        picked["conversions"] = picked["conversions_per_post"].to_numpy() * p
+        picked["spend"] = (picked["fee_per_post"].to_numpy() * p + picked["product_cost"].to_numpy()
+                           + picked["handling_cost"].to_numpy())
+    return picked
+
+
+def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
+                        posts: np.ndarray | None = None) -> list[RuleCheck]:
+    """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
+
+    ``posts`` (per creator) recomputes spend and KPIs from per-post figures; without it, every
+    chosen creator makes ``roster.posts_per_creator`` posts.
+    """
     s = scenario
     assert s.roster is not None
-    picked = table[chosen]
+    picked = at_posts(table, chosen, posts)
     cur = s.currency
     spend = float(picked["spend"].sum())
     checks: list[RuleCheck] = []
@@ -120,6 +139,12 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         largest = int(groups.max()) if len(groups) else 0
         checks.append(_rule("overlap_groups", f"at most {s.roster.max_per_overlap_group} creators per overlap group",
                             "creators", largest, "<=", s.roster.max_per_overlap_group))
+    if posts is not None:
+        p = np.asarray(posts)[chosen]
+        low, high = s.roster.posts_per_creator, s.roster.max_posts_per_creator or s.roster.posts_per_creator
+        outside = int(((p < low) | (p > high)).sum())
+        checks.append(_rule("posts_per_creator", f"{low} to {high} posts per chosen creator", "creators", outside,
+                            "==", 0))
     for column, limit in s.roster.resource_caps.items():
         used = float(np.nan_to_num(picked[column].to_numpy(dtype=float)).sum())
         checks.append(_rule(f"resource[{column}]", f"total {column}", column, used, "<=", limit))
@@ -205,12 +230,12 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
         return RosterPlan(scenario, roster, solution, empty, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, (),
                           roster.notes + solution.notes)
     chosen = solution.chosen
-    picked = table[chosen].copy()
+    picked = at_posts(table, chosen, solution.posts)
     aov = scenario.economics.average_order_value
     picked["revenue"] = picked["conversions"] * aov if aov is not None else math.nan
     picked["filled_from_defaults"] = [filled_names(int(m)) for m in picked["defaults_mask"]]
     selected = picked[list(SELECTED_COLUMNS)].reset_index(drop=True)
-    checks = tuple(check_roster_choice(scenario, table, chosen))
+    checks = tuple(check_roster_choice(scenario, table, chosen, solution.posts))
     notes = list(roster.notes) + list(solution.notes)
     broken = [c.label for c in checks if not c.holds]
     if broken:

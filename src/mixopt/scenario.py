@@ -193,6 +193,7 @@ class RosterSettings(_Model):
     file: str = Field(description="creator table, relative to the scenario file")
     skip_bad_rows: bool = False
     posts_per_creator: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
+    max_posts_per_creator: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     categories: dict[str, CategoryRule] = Field(default_factory=dict)
     max_per_overlap_group: Count | None = None
     resource_caps: dict[str, NonNeg] = Field(default_factory=dict)
@@ -269,7 +270,7 @@ _EXAMPLES = {
     "creators": "10", "posts": "20", "reach": "1000000", "impressions": "2000000", "engagements": "50000",
     "conversions": "500", "revenue": "25000", "time_limit_s": "60", "mip_gap": "0.001",
     "file": "creators.csv", "values": "'10000:100000:5000'", "field": "budget", "column": "fit_score",
-    "posts_per_creator": "1", "max_per_overlap_group": "2", "reserves_per_tier": "5",
+    "posts_per_creator": "1", "max_posts_per_creator": "3", "max_per_overlap_group": "2", "reserves_per_tier": "5",
 }
 #: Fields written as a fraction between 0 and 1.
 _FRACTIONS = {"engagement_rate", "conversion_rate", "acceptance_rate", "margin_rate", "min_spend_share",
