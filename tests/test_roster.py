@@ -320,3 +320,21 @@ def test_posts_per_creator_vary_when_allowed_and_match_an_exact_solve(tmp_path: 
     assert math.isclose(plan.totals["conversions"], objective, rel_tol=1e-9)
     assert math.isclose(plan.totals["spend"], float(plan.selected["spend"].sum()), rel_tol=1e-12)
     assert plan.totals["spend"] <= 15.0 * n + 1e-6
+
+
+@pytest.mark.parametrize("seconds", [0.001, 0.2])
+def test_a_time_limited_roster_solve_keeps_its_best_plan_and_never_overstates_it(tmp_path: Path, seconds: float) -> None:
+    scenario = _scenario(tmp_path, 20_000, 13, roster={"mip_gap": 0.0, "categories": {"beauty": {"min_creators": 2}},
+                                                      "max_per_overlap_group": 2},
+                         solver={"time_limit_s": seconds})
+    from mixopt.api import solver_options_for
+
+    plan = optimize_roster(scenario, solver_options_for(scenario))
+    sol = plan.solution
+    if sol.status is SolveStatus.OPTIMAL:
+        assert sol.gap is not None and sol.gap <= 1e-9  # only a proven optimum is called optimal
+    elif sol.status is SolveStatus.FEASIBLE:
+        assert sol.gap is not None and sol.gap > 0 and plan.feasible
+        assert sol.bound is not None and sol.objective is not None and sol.objective <= sol.bound
+    else:
+        assert sol.status is SolveStatus.NOT_SOLVED and sol.chosen is None

@@ -137,12 +137,14 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
                  + f", CPE {_n(t['cpe'], 2)}, CPA {_n(t['cpa'], 2)}")
     lines += ["", "By tier:", plan.by_tier.to_string(index=False, float_format=lambda v: f"{v:,.0f}"),
               "", "By platform:", plan.by_platform.to_string(index=False, float_format=lambda v: f"{v:,.0f}")]
-    shown = plan.selected.sort_values("spend", ascending=False, kind="stable").head(top)
+    shown = plan.selected.sort_values("spend", ascending=False, kind="stable").head(top).copy()
+    shown["followers"] = shown["followers"].map(lambda v: f"{v:,.0f}")
+    shown["posts"] = shown["posts"].map(lambda v: f"{v:.0f}")
     lines += ["", f"Top {len(shown)} chosen creators by spend (all {len(plan.selected):,} in plan.csv):",
-              shown[["id", "platform", "tier", "followers", "category", "spend", "reach", "engagements",
+              shown[["id", "platform", "tier", "followers", "category", "posts", "spend", "reach", "engagements",
                      "conversions"]].to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
     binding = [c for c in plan.checks if abs(c.slack) <= 1e-6 * max(1.0, abs(c.limit)) and c.rule not in
-               ("must_include", "exclude")]
+               ("must_include", "exclude", "posts_per_creator")]
     if binding:
         lines += ["", "Rules at their limit:"] + [f"  - {c.label}: {_n(c.value, 2)} {c.sense} {_n(c.limit, 2)}"
                                                   for c in binding]

@@ -266,7 +266,8 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
         out_of_time = deadline is not None and time.monotonic() >= deadline
         if whole or out_of_time:
             if out_of_time:
-                notes.append("stopped at the time limit; the best plan found is kept with its certified gap")
+                notes.append("stopped at the time limit; the best plan found is kept with its certified gap"
+                             if best_obj is not None else "stopped at the time limit before any plan was found")
             status = SolveStatus.FEASIBLE if best_obj is not None else SolveStatus.NOT_SOLVED
             return finish(status, best_x, best_obj, best_bound if best_obj is not None else None,
                           "LP relaxation + exact core", core_size, rounds, notes)
