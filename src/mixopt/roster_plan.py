@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mixopt.roster import Roster, filled_names
-from mixopt.roster_model import objective_vector
+from mixopt.roster_model import ROSTER_KPIS, objective_vector
 from mixopt.roster_solve import RosterSolution
 from mixopt.scenario import Scenario
 from mixopt.solve import SolveStatus
@@ -22,7 +22,7 @@ __all__ = ["RosterPlan", "make_roster_plan", "check_roster_choice", "at_posts", 
 SELECTED_COLUMNS = ("id", "platform", "tier", "followers", "category", "country", "overlap_group", "posts", "spend",
                     "fee_per_post", "product_cost", "handling_cost", "reach", "impressions", "engagements",
                     "conversions", "revenue", "fit_score", "acceptance_rate", "must_include", "filled_from_defaults")
-_KPIS = ("reach", "impressions", "engagements", "conversions")
+_KPIS = ROSTER_KPIS
 
 
 @dataclass(frozen=True)
