@@ -415,22 +415,42 @@ def run_sweep(
             engine.set_row_bounds(name, v, upper)
 
     on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
-    for index, value in enumerate(values):
+    # Exact reuse: a plan that uses less of a limit than the point asks for stays the (tie-broken)
+    # optimum for every limit between what it uses and that point, since the feasible plans only
+    # shrink and the optimum cannot rise. Upper limits (budget, caps) are walked downwards and
+    # floors (targets) upwards, so a plateau of the curve costs one solve.
+    upper_side = row is not None and row[1] == "upper"
+    order = sorted(range(len(values)), key=lambda i: values[i], reverse=upper_side)
+    covered: tuple[float, float, object, float | None] | None = None  # (low, high, result, objective)
+    row_at = engine.row_index(row[0]) if engine is not None and row is not None else -1
+    by_index: dict[int, SweepPoint] = {}
+    for count, index in enumerate(order if engine is not None and not preview else range(len(values))):
+        value = values[index]
         if engine is not None:
-            set_value(value)
-            result = engine.solve(stages=not preview)
-            objective = None if result.objective is None else sign * result.objective
+            if covered is not None and covered[0] <= value <= covered[1]:
+                result, objective = covered[2], covered[3]  # type: ignore[assignment]
+            else:
+                set_value(value)
+                result = engine.solve(stages=not preview)
+                objective = None if result.objective is None else sign * result.objective
+                covered = None
+                if not preview and result.status == SolveStatus.OPTIMAL and result.x is not None:
+                    used = float(arrays.row_activity(result.x)[row_at])
+                    covered = (used, value, result, objective) if upper_side else (value, used, result, objective)
             plan = None
             if not preview and result.status.has_plan:
                 plan = _plan_from_x(with_field(scenario, field, value), base_model, result.x, result.status,
                                     arrays.names, objective, options)
             marginal = None
             if _is_money(field) and result.status.has_plan and not preview and (value + 1000.0) not in on_grid:
-                set_value(value + 1000.0)
-                more = engine.solve(stages=False)
-                if more.objective is not None:
-                    marginal = sign * more.objective - objective  # type: ignore[operator]
-            points.append(SweepPoint(value, result.status, objective, plan, marginal))
+                if covered is not None and covered[0] <= value + 1000.0 <= covered[1]:
+                    marginal = 0.0  # the same plan stays optimal 1,000 higher
+                else:
+                    set_value(value + 1000.0)
+                    more = engine.solve(stages=False)
+                    if more.objective is not None:
+                        marginal = sign * more.objective - objective  # type: ignore[operator]
+            by_index[index] = SweepPoint(value, result.status, objective, plan, marginal)
         else:
             point_scenario = with_field(scenario, field, value)
             model = build_model(point_scenario)
@@ -441,10 +461,11 @@ def run_sweep(
                 more = make_plan(more_model, solve(more_model, dataclasses.replace(options, tie_break=False)))
                 if more.objective_value is not None:
                     marginal = more.objective_value - plan.objective_value  # type: ignore[operator]
-            points.append(SweepPoint(value, plan.status, plan.objective_value, plan if plan.status.has_plan else None,
-                                     marginal))
+            by_index[index] = SweepPoint(value, plan.status, plan.objective_value,
+                                         plan if plan.status.has_plan else None, marginal)
         if progress is not None:
-            progress(index + 1, len(values))
+            progress(count + 1, len(values))
+    points = [by_index[i] for i in range(len(values))]
     if engine is not None and not preview:
         by_value = {p.value: p for p in points}
         points = [
