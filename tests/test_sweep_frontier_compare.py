@@ -120,3 +120,29 @@ def test_compare_puts_plans_side_by_side_with_differences() -> None:
     diff = table[f"{b.scenario.name} - {a.scenario.name}"]
     assert math.isclose(diff[("totals", "reach")], b.totals["reach"] - a.totals["reach"])
     assert table.loc[("creators", "nano.tiktok"), a.scenario.name] == a.creators_and_posts()[0]["nano.tiktok"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "field", "values"),
+    [
+        ("awareness_launch.yaml", "budget", [15_000, 20_000, 26_000, 30_000, 45_000, 80_000]),  # plateau above 26,650
+        ("blended.yaml", "rules.max_creators", [10, 30, 60, 90, 140]),
+        ("least_cost_targets.yaml", "targets.reach", [60_000, 90_000, 120_000, 200_000]),  # floors walked upwards
+    ],
+)
+def test_plans_reused_across_a_plateau_equal_single_solves(scenario: str, field: str, values: list[float]) -> None:
+    """A plan that uses less of a limit than a point allows is reused below it; it must be the
+    very plan (and marginal value) a fresh solve at that point gives."""
+    loaded = mixopt.load_scenario(SCENARIOS / scenario)
+    result = run_sweep(loaded, field, values)
+    for point in result.points:
+        single = mixopt.optimize(with_field(loaded, field, point.value), explain=False)
+        assert point.status == single.status
+        if single.status.has_plan:
+            assert math.isclose(point.objective, single.objective_value, rel_tol=1e-9, abs_tol=1e-9)
+            assert point.plan.creators_and_posts() == single.creators_and_posts()
+            assert point.plan.feasible
+            if field == "budget":
+                more = mixopt.optimize(with_field(loaded, field, point.value + 1000), explain=False)
+                assert math.isclose(point.marginal_per_1000, more.objective_value - single.objective_value,
+                                    rel_tol=1e-7, abs_tol=1e-6)
