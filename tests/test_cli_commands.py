@@ -342,3 +342,10 @@ def test_csv_on_stdout_starts_with_the_header_and_no_solver_banner() -> None:
                            "--format", "csv"], capture_output=True, text=True, check=False, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("tier,platform,creators,posts,invites,")
+
+
+def test_solve_simulate_writes_the_same_json_to_plan_json_as_to_standard_output(runner: CliRunner, tmp_path: Path) -> None:
+    printed = _run(runner, "solve", SCENARIOS / "least_cost_targets.yaml", "--simulate", "500", "--seed", "1",
+                   "--format", "json", "--out", tmp_path)
+    assert "simulation" in json.loads(printed.output)
+    assert (tmp_path / "plan.json").read_text(encoding="utf-8") == printed.output

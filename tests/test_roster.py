@@ -338,3 +338,41 @@ def test_a_time_limited_roster_solve_keeps_its_best_plan_and_never_overstates_it
         assert sol.bound is not None and sol.objective is not None and sol.objective <= sol.bound
     else:
         assert sol.status is SolveStatus.NOT_SOLVED and sol.chosen is None
+
+
+def test_roster_scenario_problems_with_the_table_are_all_listed_by_validate_and_solve(tmp_path: Path) -> None:
+    path = tmp_path / "typos.yaml"
+    path.write_text(
+        "budget: 5000\nobjective: {maximize: column, column: fit_scor}\n"
+        f"roster:\n  file: {ROOT / 'scenarios' / 'creators' / 'skincare_roster.csv'}\n"
+        "  categories: {beuaty: {min_creators: 3}}\n  resource_caps: {agency_hours: 10}\n", encoding="utf-8")
+    expected = [
+        f"{path}: objective.column: is not a numeric column of the creator table (got 'fit_scor'). "
+        "Did you mean 'fit_score'?",
+        f"{path}: roster.categories.beuaty: no creator in the table has this category. Did you mean 'beauty'?",
+    ]
+    for command in ("validate", "solve"):
+        result = CliRunner().invoke(cli, [command, str(path)])
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 3 and expected[0] in lines and expected[1] in lines
+        assert any(line.startswith(f"{path}: roster.resource_caps.agency_hours: is not a numeric column") for line in lines)
+
+
+def test_roster_mode_fails_cleanly_on_a_fake_workbook_an_unwritable_folder_and_tier_only_options(tmp_path: Path) -> None:
+    (tmp_path / "fake.xlsx").write_text("not a workbook", encoding="utf-8")
+    fake = tmp_path / "fake.yaml"
+    fake.write_text("budget: 100\nroster: {file: fake.xlsx}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", str(fake)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"{tmp_path / 'fake.xlsx'}: (file): cannot read the creator table: File is not a "
+                                     "zip file. Save it as CSV (UTF-8, comma separated) or XLSX with one header row.")
+    shipped = str(ROOT / "scenarios" / "roster_skincare.yaml")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", shipped, "--out", str(blocker / "sub")])
+    assert result.exit_code == 2 and "--out: cannot write there" in result.output and "Traceback" not in result.output
+    for option in (["--simulate", "100"], ["--write-lp", str(tmp_path / "m.lp")], ["--solver", "cbc"]):
+        result = CliRunner().invoke(cli, ["solve", shipped, *option])
+        assert result.exit_code == 2
+        assert result.output.strip().startswith(f"(command line): {option[0]}: is tier mode only")

@@ -297,12 +297,17 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
     with _planner_errors():
         loaded = mixopt.load_scenario(scenario)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
+        _check_out(out_dir)
         if loaded.roster is not None:
             from mixopt.roster_run import run_roster_solve
 
+            for given, option in ((write_lp, "--write-lp"), (samples, "--simulate"),
+                                  (solver == "cbc" or None, "--solver")):
+                if given is not None:
+                    _usage(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
+                           f"Drop {option} for {loaded.source_file}")
             click.echo(run_roster_solve(loaded, options, out_dir, fmt), nl=False)
             return
-        _check_out(out_dir)
         if write_lp is not None:
             model = mixopt.build_model(loaded)
             try:
@@ -314,10 +319,20 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
             _no_plan(plan, options, out_dir)
         entries = _simulation_entries(plan, samples, seed) if samples is not None else None
         written: list[Path] = []
+        combined_json = None
+        if entries is not None:
+            from mixopt.uncertainty_report import simulation_json
+
+            data = plan_dict(plan)
+            data["simulation"] = json.loads(simulation_json(loaded, entries, seed, samples or 0))
+            combined_json = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         if out_dir is not None:
             written = _write(out_dir, lambda: write_outputs(plan, out_dir))
             if entries is not None:
                 written += _write(out_dir, lambda: _write_simulation(loaded, entries, seed, samples, out_dir))
+                text_json = combined_json or ""
+                # plan.json carries the simulation too, the same bytes as --format json prints
+                _write(out_dir, lambda: (_write_text(out_dir / "plan.json", text_json), [])[1])
         if fmt == "table":
             text = format_table(plan)
             if entries is not None:
@@ -330,14 +345,10 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
             if entries is not None and out_dir is None:
                 click.echo(f"{COMMAND_LINE}: --simulate: not printed with --format csv (the plan CSV stays plain). "
                            "Add --out DIR to get simulation.csv, or use --format json or table.", err=True)
-        elif entries is None:
+        elif combined_json is None:
             click.echo(plan_json(plan), nl=False)
         else:
-            from mixopt.uncertainty_report import simulation_json
-
-            data = plan_dict(plan)
-            data["simulation"] = json.loads(simulation_json(loaded, entries, seed, samples or 0))
-            click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+            click.echo(combined_json, nl=False)
 
 
 def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples: int | None, out_dir: Path,
@@ -372,7 +383,23 @@ def validate(scenarios: tuple[Path, ...]) -> None:
             continue
         goal = "minimise spend" if s.objective.minimize else f"maximise {s.objective.maximize}"
         budget = f", budget {s.budget:,.0f} {s.currency}" if s.budget is not None else ""
-        click.echo(f"{s.source_file}: ok ({len(s.cells)} cells, goal: {goal}{budget})")
+        size = f"{len(s.cells)} cells"
+        if s.roster is not None:  # a roster scenario is valid only with a sound creator table
+            from mixopt.roster import load_roster
+            from mixopt.roster_model import table_issues
+
+            try:
+                roster = load_roster(s)
+                problems = table_issues(s, roster.table)
+                if problems:
+                    raise ScenarioError(problems)
+            except MixoptError as err:
+                click.echo(str(err), err=True)
+                failed = True
+                continue
+            size = f"{len(roster):,} creators" + (f", {roster.skipped_rows:,} bad rows skipped"
+                                                  if roster.skipped_rows else "")
+        click.echo(f"{s.source_file}: ok ({size}, goal: {goal}{budget})")
     sys.exit(1 if failed else 0)
 
 

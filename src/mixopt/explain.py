@@ -103,7 +103,7 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], check: RuleCheck) -
 def describe_change(label: str, step: str, objective: str, change: float | None, currency: str) -> str:
     """One sentence in planner words for a marginal value."""
     if change is None:
-        return f"{label}: with {step}, no plan could be found."
+        return f"{label}: the re-solve with {step} did not finish in time (allow more with --time-limit)."
     if objective == "spend":
         if abs(change) < 0.005:
             return f"{label}: {step} would not lower the cost."

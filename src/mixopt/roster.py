@@ -9,6 +9,7 @@ and flagged in ``filled_from_defaults``. Everything is vectorised: a million row
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _read(path: Path, shown: str) -> pd.DataFrame:
         header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
         text = {c: str for c in header if str(c).strip().lower() in ("id", "platform") + TEXT_OPTIONAL}
         return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile, KeyError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ScenarioError([Issue(shown, "(file)", f"cannot read the creator table: {first}",
                                    "Save it as CSV (UTF-8, comma separated) or XLSX with one header row")]) from None

@@ -9,6 +9,7 @@ Each creator is one piece of the roster's own diminishing returns, so no curves 
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from mixopt.roster import Roster
 from mixopt.scenario import Scenario
 from mixopt.solve import LinearArrays
 
-__all__ = ["RosterModel", "build_roster_model", "objective_vector", "ROSTER_KPIS"]
+__all__ = ["RosterModel", "build_roster_model", "objective_vector", "table_issues", "ROSTER_KPIS"]
 
 ROSTER_KPIS = ("reach", "impressions", "engagements", "conversions")
 
@@ -91,12 +92,47 @@ def objective_per_extra_post(scenario: Scenario, table: pd.DataFrame) -> np.ndar
     return np.zeros(len(table))  # a column's value is per creator, not per post
 
 
+def _numeric_columns(table: pd.DataFrame) -> list[str]:
+    return sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                  and not pd.api.types.is_bool_dtype(table[c]) and c not in ("defaults_mask",))
+
+
+def _column_issue(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> Issue | None:
+    if name in table.columns and pd.api.types.is_numeric_dtype(table[name]) \
+            and not pd.api.types.is_bool_dtype(table[name]):
+        return None
+    numeric = _numeric_columns(table)
+    close = difflib.get_close_matches(name, numeric, n=1, cutoff=0.6)
+    fix = f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(numeric)}"
+    return Issue(scenario.source_file, path, "is not a numeric column of the creator table", fix, name)
+
+
+def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
+    """What a roster scenario names that its creator table lacks: every problem at once."""
+    s = scenario
+    assert s.roster is not None
+    issues: list[Issue] = []
+    if s.objective.maximize == "column" and s.objective.column:
+        found = _column_issue(s, table, s.objective.column, "objective.column")
+        issues += [found] if found else []
+    for column in s.roster.resource_caps:
+        found = _column_issue(s, table, column, f"roster.resource_caps.{column}")
+        issues += [found] if found else []
+    present = sorted(set(table["category"]) - {""})
+    for name in s.roster.categories:
+        if name not in present:
+            close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
+            fix = (f"Did you mean '{close[0]}'?" if close
+                   else f"Use a category of the table: {', '.join(present) or '(the table has no category column)'}")
+            issues.append(Issue(s.source_file, f"roster.categories.{name}", "no creator in the table has this category",
+                                fix))
+    return issues
+
+
 def _column(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> np.ndarray:
-    if name not in table.columns or not pd.api.types.is_numeric_dtype(table[name]):
-        numeric = sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
-                         and c not in ("must_include", "exclude", "defaults_mask"))
-        raise ScenarioError([Issue(scenario.source_file, path, "is not a numeric column of the creator table",
-                                   f"Use one of: {', '.join(numeric)}", name)])
+    found = _column_issue(scenario, table, name, path)
+    if found is not None:
+        raise ScenarioError([found])
     return np.nan_to_num(table[name].to_numpy(dtype=float), nan=0.0)
 
 
@@ -188,6 +224,9 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
     s = scenario
     assert s.roster is not None
     table = roster.table
+    problems = table_issues(s, table)
+    if problems:
+        raise ScenarioError(problems)
     n = len(table)
     most = s.roster.max_posts_per_creator or s.roster.posts_per_creator
     extra = max(most - s.roster.posts_per_creator, 0)

@@ -475,6 +475,9 @@ def _solve_cbc(
         return _RawResult(SolveStatus.UNBOUNDED, None, None, None, None)
     elif head.startswith("stopped") and "objective value" in head and "no solution" not in head:
         status, gap = SolveStatus.FEASIBLE, None
+        if _violations(arrays, np.where(arrays.integer, np.round(x), x), extra):
+            # stopped at the limit holding only a relaxation's values: no plan was found in time
+            return _RawResult(SolveStatus.NOT_SOLVED, None, None, None, None)
     else:
         return _RawResult(SolveStatus.NOT_SOLVED, None, None, None, None)
     objective = float(cost @ x)
