@@ -27,7 +27,7 @@ def plot_sweep(result: SweepResult) -> Any:
     plt = _pyplot()
     table = result.table()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
-    label = "LP preview (upper bound)" if not result.exact else "exact optimum"
+    label = f"LP preview ({result.preview_bound} bound)" if not result.exact else "exact optimum"
     top.plot(table["value"], table["objective_value"], marker="o", label=label)
     top.set_ylabel(result.objective_label)
     top.set_title(f"{result.scenario.name}: best {result.objective_label} by {result.field}")

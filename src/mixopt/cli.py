@@ -470,9 +470,10 @@ def _sweep_text(result: Any) -> str:
     field_head = _unit(result.field, cur) if _is_money(result.field) else result.field
     lines = [_title("sweep", s)]
     if not result.exact:
-        bound = "upper" if s.objective.maximize else "lower"
+        bound = result.preview_bound
+        article = "an" if bound == "upper" else "a"
         side = "at or below" if s.objective.maximize else "at or above"
-        lines += [f"LP PREVIEW, NOT A PLAN: an {bound} bound on the best {goal} at each {result.field}, from the "
+        lines += [f"LP PREVIEW, NOT A PLAN: {article} {bound} bound on the best {goal} at each {result.field}, from the "
                   "LP relaxation (fractional creators allowed).",
                   f"The exact optimum is {side} each figure. Run without --preview for exact plans.", ""]
         header = [field_head, "status", f"{_unit(goal, cur)} ({bound} bound)"]

@@ -287,7 +287,7 @@ def run_tables(deliverable: Any) -> dict[str, tuple[pd.DataFrame, dict[str, str]
     if deliverable.sweep is not None:
         s = deliverable.sweep
         best = s.best_roi_point()
-        facts = {"field": s.field, "kind": "exact" if s.exact else "lp_preview_upper_bound",
+        facts = {"field": s.field, "kind": "exact" if s.exact else f"lp_preview_{s.preview_bound}_bound",
                  "mix_changes": list(s.mix_changes), "best_roi_at": None if best is None else best.value}
         tables["sweep"] = (s.table(), provenance_of(s.scenario, s.solver, s.solver_version, version), facts)
     if deliverable.frontier is not None:

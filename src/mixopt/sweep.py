@@ -56,6 +56,11 @@ class SweepResult:
     mix_changes: tuple[str, ...] = ()
 
     @property
+    def preview_bound(self) -> str:
+        """Which side an LP preview bounds the exact curve from: 'upper' when maximising, 'lower' for least spend."""
+        return "lower" if self.scenario.objective.minimize else "upper"
+
+    @property
     def objective_label(self) -> str:
         obj = self.scenario.objective
         return "spend" if obj.minimize else str(obj.maximize)

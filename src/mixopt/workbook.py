@@ -149,7 +149,7 @@ def _summary(book: _Book, d: Deliverable, scenario: Scenario, prov: dict[str, st
     if d.sweep is not None:
         s = d.sweep
         rows += [("sweep_field", s.field), ("sweep_points", len(s.points)),
-                 ("sweep_kind", "exact MILP" if s.exact else "LP preview (upper bound, fractional creators)")]
+                 ("sweep_kind", "exact MILP" if s.exact else f"LP preview ({s.preview_bound} bound, fractional creators)")]
         rows += [("mix_change", change) for change in s.mix_changes]
         best = s.best_roi_point()
         if best is not None:
