@@ -225,11 +225,10 @@ def _highs_lp(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarr
 
 
 #: Small tier models (under 500 columns; roster cores are wider and need the heuristics) solve
-#: faster without HiGHS' primal heuristics, which cost milliseconds per solve even for 9
-#: integers (bench/bench_sweep.py). Presolve stays on: with it off, HiGHS 1.15.1 labelled
-#: suboptimal plans optimal (tests/test_properties.py keeps the reproductions).
+#: faster without HiGHS' primal heuristics and presolve, which cost milliseconds per solve even
+#: for 9 integers: presolve alone is 5/6 of an awareness-launch solve (bench/bench_sweep.py).
 SMALL_MODEL_COLUMNS = 500
-_SMALL_MODEL_OPTIONS = {
+_SMALL_MODEL_OPTIONS: dict[str, object] = {
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_root_reduced_cost": False,
@@ -238,6 +237,12 @@ _SMALL_MODEL_OPTIONS = {
     "mip_heuristic_run_rens": False,
     "mip_heuristic_run_rins": False,
 }
+#: Presolve off only from HiGHS 1.16: with it off, HiGHS 1.15.1 labelled suboptimal plans optimal
+#: (tests/test_properties.py keeps the reproductions as regression tests). On 1.16.0 those pass,
+#: and 1,000 random scenarios gave the same optimum as CBC with presolve off.
+HIGHS_VERSION = tuple(int(part) for part in highspy.Highs().version().split(".")[:2])
+if HIGHS_VERSION >= (1, 16):
+    _SMALL_MODEL_OPTIONS["presolve"] = "off"
 
 
 def _new_highs(options: SolverOptions, num_col: int, deadline: float | None) -> highspy.Highs:
@@ -389,9 +394,8 @@ class ReusableHighs:
         if stages and status == SolveStatus.OPTIMAL and len(arrays.costs) > 1:
             if self._tie is None:
                 self._tie = self._instance([(cost, math.inf) for cost in arrays.costs[:-1]])
-                # Presolve off here only: a tie-break stage picks among plans already held at the
-                # optimum by a row, so it cannot cost optimality, and it runs ~25% faster
-                # (bench/bench_sweep.py). The main goal keeps presolve on (see _SMALL_MODEL_OPTIONS).
+                # Presolve off here on any HiGHS: a tie-break stage picks among plans already held
+                # at the optimum by a row, so it cannot cost optimality, and it runs ~25% faster.
                 self._tie.setOptionValue("presolve", "off")
             inf = highspy.kHighsInf
             extra: list[tuple[np.ndarray, float]] = []
