@@ -93,10 +93,11 @@ def test_sweep_values_alone_sweep_the_budget(runner: CliRunner) -> None:
 
 
 def test_sweep_without_values_or_a_sweep_block_is_one_line_naming_the_file(runner: CliRunner) -> None:
-    result = _run(runner, "sweep", SALES)
+    awareness = SCENARIOS / "awareness_launch.yaml"  # no sweep: block (sales_push.yaml has one)
+    result = _run(runner, "sweep", awareness)
     assert result.exit_code == 1
     line = _one_line_error(result)
-    assert line.startswith(f"{SALES_FILE}: sweep: nothing to sweep")
+    assert line.startswith(f"{mixopt.load_scenario(awareness).source_file}: sweep: nothing to sweep")
     assert "--budget 10000:100000:5000" in line
 
 
@@ -349,3 +350,9 @@ def test_solve_simulate_writes_the_same_json_to_plan_json_as_to_standard_output(
                    "--format", "json", "--out", tmp_path)
     assert "simulation" in json.loads(printed.output)
     assert (tmp_path / "plan.json").read_text(encoding="utf-8") == printed.output
+
+
+def test_a_shipped_scenario_sweep_block_runs_with_no_option(runner: CliRunner) -> None:
+    result = _run(runner, "sweep", SALES)
+    assert result.exit_code == 0, result.output
+    assert "13 points, 13 with a plan, exact" in result.output
