@@ -376,3 +376,18 @@ def test_roster_mode_fails_cleanly_on_a_fake_workbook_an_unwritable_folder_and_t
         result = CliRunner().invoke(cli, ["solve", shipped, *option])
         assert result.exit_code == 2
         assert result.output.strip().startswith(f"(command line): {option[0]}: is tier mode only")
+
+
+def test_a_roster_budget_too_small_for_the_rules_is_diagnosed_with_the_budget_they_need(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "roster_skincare.yaml").read_text(encoding="utf-8")
+    text = text.replace("budget: 40000", "budget: 2000").replace(
+        "file: creators/skincare_roster.csv", f"file: {ROOT / 'scenarios' / 'creators' / 'skincare_roster.csv'}")
+    path = tmp_path / "tight.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["solve", str(path)])
+    assert result.exit_code == 3
+    line = result.output.strip()
+    assert line.startswith(f"{path}: no choice of creators satisfies every rule: the other rules need a budget of "
+                           "at least ")
+    needed = float(line.split("at least ")[1].split(" USD")[0].replace(",", ""))
+    assert 2000 < needed < 40000  # the shipped 40,000 budget has a plan
