@@ -306,7 +306,7 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
                 if given is not None:
                     _usage(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
                            f"Drop {option} for {loaded.source_file}")
-            click.echo(run_roster_solve(loaded, options, out_dir, fmt), nl=False)
+            click.echo(run_roster_solve(loaded, options, out_dir, fmt, mip_gap=mip_gap), nl=False)
             return
         if write_lp is not None:
             model = mixopt.build_model(loaded)

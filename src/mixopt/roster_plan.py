@@ -50,10 +50,6 @@ class RosterPlan:
         return all(c.holds for c in self.checks)
 
 
-def _share(value: float, total: float) -> float:
-    return value / total if total > 0 else 0.0
-
-
 def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
     """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures)."""
     picked = table[chosen].copy()
@@ -98,12 +94,13 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         for name, band in bands.items():
             group = picked[picked[column] == name]
             g_spend = float(group["spend"].sum())
+            # shares as spend against share x total spend (so a plan with no spend keeps them)
             if band.min_spend_share is not None:
                 checks.append(_rule(f"{kind}_spend_share_min[{name}]", f"{name} at least {band.min_spend_share:.0%} of spend",
-                                    "share", _share(g_spend, spend), ">=", band.min_spend_share))
+                                    cur, g_spend, ">=", band.min_spend_share * spend))
             if band.max_spend_share is not None:
                 checks.append(_rule(f"{kind}_spend_share_max[{name}]", f"{name} at most {band.max_spend_share:.0%} of spend",
-                                    "share", _share(g_spend, spend), "<=", band.max_spend_share))
+                                    cur, g_spend, "<=", band.max_spend_share * spend))
             if band.min_spend is not None:
                 checks.append(_rule(f"{kind}_spend_min[{name}]", f"{name} spend", cur, g_spend, ">=", band.min_spend))
             if band.max_spend is not None:

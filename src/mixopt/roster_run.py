@@ -20,15 +20,16 @@ from mixopt.solve import SolverOptions, SolveStatus
 __all__ = ["optimize_roster", "run_roster_solve", "diagnose_roster"]
 
 
-def optimize_roster(scenario: Scenario, options: SolverOptions | None = None) -> RosterPlan:
+def optimize_roster(scenario: Scenario, options: SolverOptions | None = None, *,
+                    mip_gap: float | None = None) -> RosterPlan:
     """Read the scenario's creator table, choose the creators and check the choice.
 
-    The gap is ``roster.mip_gap`` (default 0.001) unless ``options.mip_gap`` differs from the
-    scenario's ``solver.mip_gap`` (a command-line ``--mip-gap``).
+    The gap is ``mip_gap`` when given (the command line's ``--mip-gap``), else the scenario's
+    ``roster.mip_gap`` (default 0.001). ``options`` brings the time limit.
     """
     assert scenario.roster is not None, "not a roster scenario: use mixopt.optimize"
     options = options or SolverOptions()
-    gap = options.mip_gap if options.mip_gap != scenario.solver.mip_gap else scenario.roster.mip_gap
+    gap = mip_gap if mip_gap is not None else scenario.roster.mip_gap
     timings: dict[str, float] = {}
     started = time.perf_counter()
     roster = load_roster(scenario)
@@ -112,14 +113,15 @@ def diagnose_roster(model: RosterModel) -> list[str]:
     return lines
 
 
-def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path | None, fmt: str) -> str:
+def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path | None, fmt: str,
+                     mip_gap: float | None = None) -> str:
     """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
 
     Raises InfeasibleError (exit 3) with a diagnosis, or SolverError (exit 4).
     """
     from mixopt.roster_export import format_roster_table, roster_plan_csv, roster_plan_json, write_roster_outputs
 
-    plan = optimize_roster(scenario, options)
+    plan = optimize_roster(scenario, options, mip_gap=mip_gap)
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         model = build_roster_model(scenario, plan.roster)
         reasons = diagnose_roster(model)

@@ -98,7 +98,14 @@ def lp_relaxation(arrays: LinearArrays, matrix: sp.csr_matrix | None = None, *, 
     started = time.perf_counter()
     a = matrix if matrix is not None else _matrix(arrays)
     coo = a.tocoo()
-    packed = CyCoinPackedMatrix(True, coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data.astype(float))
+    rows, cols, vals = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data.astype(float)
+    if a.shape[0] and a.shape[1]:  # CLP sizes the model from its entries: an explicit zero at the last
+        last = (rows == a.shape[0] - 1) & (cols == a.shape[1] - 1)  # row and column keeps empty ones
+        if not last.any():
+            rows = np.append(rows, np.int32(a.shape[0] - 1))
+            cols = np.append(cols, np.int32(a.shape[1] - 1))
+            vals = np.append(vals, 0.0)
+    packed = CyCoinPackedMatrix(True, rows, cols, vals)
     clp = CyClpSimplex()
     clp.logLevel = 0
     cost = np.ascontiguousarray(arrays.costs[0], dtype=float)
@@ -121,6 +128,8 @@ def lp_relaxation(arrays: LinearArrays, matrix: sp.csr_matrix | None = None, *, 
         return LpRelaxation("unbounded", None, None, None, None, None, seconds)
     x = np.array(clp.primalVariableSolution, dtype=float)
     y = np.array(clp.dualConstraintSolution, dtype=float)[: a.shape[0]]
+    if x.shape[0] != arrays.num_col or y.shape[0] != a.shape[0]:  # never trust a short answer
+        return LpRelaxation("stopped", None, None, None, None, None, seconds)
     if code != 0:
         return LpRelaxation("stopped", x, None, None, None, None, seconds)
     # Sign-correct y so each term is a valid bound, then L(y) = sum_i min_row(y_i a_i x) + sum_j min_col(d_j x_j).
