@@ -11,6 +11,7 @@ import json
 import math
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -429,7 +430,8 @@ def defaults(tier: str | None, platform: str | None, fmt: str) -> None:
         click.echo(table.to_csv(index=False), nl=False)
         return
     shown = table[["tier", "platform", "parameter", "low", "base", "high", "unit", "year", "grade", "source"]].copy()
-    shown["source"] = shown["source"].str.slice(0, 70)
+    shown["source"] = shown["source"].map(  # whole words; the full text is in --format csv
+        lambda text: textwrap.shorten(str(text), width=80, placeholder=" ..."))
     click.echo(shown.to_string(index=False))
 
 
