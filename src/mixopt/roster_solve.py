@@ -243,7 +243,8 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
         fixed_cost = float(arrays.costs[0] @ fixed_x)
         good_enough = lp.bound + target_gap / 2 * abs(lp.bound) - fixed_cost if target_gap > 0 else None
         sub_options = SolverOptions(solver=solver, time_limit_s=remaining, mip_gap=target_gap / 4, tie_break=False,
-                                    mip_abs_gap=allowed if target_gap > 0 else None, stop_at_objective=good_enough)
+                                    mip_abs_gap=allowed if target_gap > 0 and solver == "highs" else None,
+                                    stop_at_objective=good_enough)
         core_started = time.perf_counter()
         result = solve_arrays(sub, sub_options)
         seconds[f"core_{rounds}"] = time.perf_counter() - core_started
@@ -260,7 +261,11 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
                 core_bound = result.bound  # HiGHS' proven bound, also when it stopped early
             elif result.status == SolveStatus.OPTIMAL and result.objective is not None:
                 # CBC's stop rule guarantees the gaps asked for
-                core_bound = result.objective - max(sub_options.mip_gap * abs(result.objective), allowed)
+                # CBC's bound is not read back: its ratio gap is the guarantee (no absolute allowance,
+                # which could exceed the whole plan's value when the LP objective is much larger)
+                # (taken against the larger of incumbent and bound: ratio / (1 - ratio) of the incumbent)
+                ratio = sub_options.mip_gap
+                core_bound = result.objective - ratio / (1 - ratio) * abs(result.objective)
             flip = float(flip_cost[~in_core].min()) if not whole else math.inf
             if core_bound is not None:
                 best_bound = max(best_bound, min(core_bound + fixed_cost, lp.bound + flip))
