@@ -257,6 +257,19 @@ def cli() -> None:
     """
 
 
+def _echo_run(deliverable: Any, table: str, fmt: str, text: Callable[[], str], written: list[Path]) -> None:
+    """Print a run's result: the table text (and what was written), or its CSV / JSON file text."""
+    from mixopt.export import run_tables, table_csv, table_json
+
+    frame, provenance, facts = run_tables(deliverable)[table]
+    if fmt == "table":
+        click.echo(text() + (_wrote(written) if written else ""), nl=False)
+    elif fmt == "csv":
+        click.echo(table_csv(frame, provenance), nl=False)
+    else:
+        click.echo(table_json(frame, provenance, facts), nl=False)
+
+
 # ----------------------------------------------------------------------------- solve
 
 
@@ -543,7 +556,7 @@ def sweep(scenario: Path, budget_spec: str | None, field: str | None, values_spe
       mixopt sweep scenarios/sales_push.yaml --field targets.reach --values 100000,250000,400000
       mixopt sweep scenarios/sales_push.yaml --budget 5000:100000:500 --preview
     """
-    from mixopt.export import run_tables, table_csv, table_json, write_run_outputs
+    from mixopt.export import write_run_outputs
     from mixopt.sweep import run_sweep
     from mixopt.workbook import Deliverable
 
@@ -558,13 +571,7 @@ def sweep(scenario: Path, budget_spec: str | None, field: str | None, values_spe
             result = run_sweep(loaded, chosen_field, chosen_values, options, preview=preview, progress=_advance(bar))
         deliverable = Deliverable(sweep=result)
         written = _write(out_dir, lambda: write_run_outputs(deliverable, out_dir)) if out_dir is not None else []
-        frame, provenance, facts = run_tables(deliverable)["sweep"]
-        if fmt == "table":
-            click.echo(_sweep_text(result) + (_wrote(written) if written else ""), nl=False)
-        elif fmt == "csv":
-            click.echo(table_csv(frame, provenance), nl=False)
-        else:
-            click.echo(table_json(frame, provenance, facts), nl=False)
+        _echo_run(deliverable, "sweep", fmt, lambda: _sweep_text(result), written)
         if all(p.objective is None for p in result.points):
             click.echo(f"{loaded.source_file}: {chosen_field}: no point of the sweep has a plan "
                        f"({_value(min(chosen_values))} to {_value(max(chosen_values))}). Widen the range, or run "
@@ -630,7 +637,7 @@ def frontier(scenario: Path, points: int, x: str, y: str, solver: str | None, ti
       mixopt frontier scenarios/base.yaml
       mixopt frontier scenarios/base.yaml --points 10 --x reach --y profit --out results/
     """
-    from mixopt.export import run_tables, table_csv, table_json, write_run_outputs
+    from mixopt.export import write_run_outputs
     from mixopt.frontier import trace_frontier
     from mixopt.workbook import Deliverable
 
@@ -649,13 +656,7 @@ def frontier(scenario: Path, points: int, x: str, y: str, solver: str | None, ti
                                      "Allow more time with --time-limit or accept a gap with --mip-gap 0.01."))
         deliverable = Deliverable(frontier=result)
         written = _write(out_dir, lambda: write_run_outputs(deliverable, out_dir)) if out_dir is not None else []
-        frame, provenance, facts = run_tables(deliverable)["frontier"]
-        if fmt == "table":
-            click.echo(_frontier_text(result) + (_wrote(written) if written else ""), nl=False)
-        elif fmt == "csv":
-            click.echo(table_csv(frame, provenance), nl=False)
-        else:
-            click.echo(table_json(frame, provenance, facts), nl=False)
+        _echo_run(deliverable, "frontier", fmt, lambda: _frontier_text(result), written)
 
 
 # ----------------------------------------------------------------------------- compare
@@ -711,7 +712,7 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
       mixopt compare scenarios/base.yaml scenarios/blended.yaml --out results/ --format csv
     """
     from mixopt.compare import compare_plans
-    from mixopt.export import run_tables, table_csv, table_json, write_run_outputs
+    from mixopt.export import write_run_outputs
     from mixopt.workbook import Deliverable
 
     if len(scenarios) < 2:
@@ -746,13 +747,7 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
         written = []
         if out_dir is not None:
             written = _write(out_dir, lambda: write_run_outputs(deliverable, out_dir, charts=False, stem="comparison"))
-        frame, provenance, facts = run_tables(deliverable)["compare"]
-        if fmt == "table":
-            click.echo(_compare_text(comparison) + (_wrote(written) if written else ""), nl=False)
-        elif fmt == "csv":
-            click.echo(table_csv(frame, provenance), nl=False)
-        else:
-            click.echo(table_json(frame, provenance, facts), nl=False)
+        _echo_run(deliverable, "compare", fmt, lambda: _compare_text(comparison), written)
 
 
 # ----------------------------------------------------------------------------- simulate
