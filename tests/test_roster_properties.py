@@ -87,6 +87,13 @@ ZERO_SPEND_SHARE_CHECK_FIXED = True
 #: A CBC core (above HIGHS_CORE_LIMIT) under a nonzero gap: its bound assumed CBC used an absolute
 #: allowance of target_gap / 4 x |LP objective|, so a plan CBC proved optimal could end 'feasible'.
 CBC_CORE_GAP_IS_CERTIFIED = True
+#: A core solved by HiGHS under a nonzero gap gets an absolute allowance, mip_abs_gap =
+#: target_gap / 4 x |LP objective|; on a small roster whose LP objective is several times the
+#: integer optimum (a budget that fits few creators), HiGHS stops inside that allowance with a
+#: certified gap above the target, and with the whole roster in the core (every roster up to
+#: 2,000 columns) the solve ends 'feasible' although nothing stopped it. The plan found is
+#: optimal in every example seen. See test_a_small_roster_meets_its_gap below.
+HIGHS_CORE_GAP_IS_CERTIFIED = False
 #: A CBC core whose rows hold no nonzero at all (every creator free, a budget-only scenario): the
 #: bundled CBC aborts on such a model, and solve_arrays reports 'not_solved' with no note, so
 #: the roster ends 'not_solved'. See test_a_cbc_core_without_nonzeros_is_solved below.
@@ -468,8 +475,8 @@ def _clp_truncation_region(scenario: Scenario) -> bool:
 
 def _check_against_exact(scenario: Scenario, plan: RosterPlan, exact: tuple[str, float | None], *,
                          may_fall_short: bool = False) -> None:
-    """The four properties (a)-(d). ``may_fall_short``: the open CBC-core bug's region, where a
-    plan may come back 'feasible' with a certified gap above the target (still a true bound)."""
+    """The four properties (a)-(d). ``may_fall_short``: a fenced region where a plan may come
+    back 'feasible' with a certified gap above the target (the bound must still be a bound)."""
     sol = plan.solution
     status, optimum = exact
     maximise = scenario.objective.minimize is None
@@ -485,8 +492,11 @@ def _check_against_exact(scenario: Scenario, plan: RosterPlan, exact: tuple[str,
     event(f"mixopt: {sol.method}, {sol.rounds} round(s)")
     event("chosen: none" if sol.chosen is None or not sol.chosen.any() else "chosen: some")
     assert optimum is not None
-    if may_fall_short and sol.status is SolveStatus.FEASIBLE:
-        event("fenced: a CBC core's certified gap fell short of the target")
+    allowance = gap / 4 * abs(sol.lp_objective or 0.0)  # HiGHS' absolute allowance (the open bug)
+    explained = (sol.objective is not None and sol.bound is not None
+                 and abs(sol.bound - sol.objective) <= allowance * (1 + 1e-9) + 1e-9)
+    if sol.status is SolveStatus.FEASIBLE and (may_fall_short or (not HIGHS_CORE_GAP_IS_CERTIFIED and explained)):
+        event("fenced: a core's certified gap fell short of the target")
         gap = max(gap, sol.gap or 0.0)
     else:
         assert sol.status is SolveStatus.OPTIMAL  # no deadline: always proven within the scenario's gap
@@ -632,7 +642,7 @@ def test_the_lp_and_core_path_as_shipped_keeps_its_bound_and_gap_on_thousands_of
 
 # ----------------------------------------------------------------------------- bugs found
 # Each was first pinned here as a strict xfail, with its region fenced off above. The first four
-# are fixed (commits f59e74f, 92a1b1a) and stand as plain regression tests; the last is open.
+# are fixed (commits f59e74f, 92a1b1a) and stand as plain regression tests; the last two are open.
 
 
 def test_a_min_spend_share_holds_on_a_plan_with_no_spend(tmp_path: Path) -> None:
@@ -730,3 +740,20 @@ def test_a_cbc_core_without_nonzeros_is_solved(tmp_path: Path) -> None:
     with mock.patch.object(roster_solve, "HIGHS_CORE_LIMIT", 0):  # the path of cores above 20,000 columns
         plan = optimize_roster(scenario)
     assert plan.status is SolveStatus.OPTIMAL and plan.totals["creators"] == 3
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "roster_solve.solve_roster gives every HiGHS core an absolute gap allowance, mip_abs_gap = target_gap / 4 x "
+    "|LP objective|. Here (17 creators, 2-5 posts each, a budget of 547 that fits few of them) the LP objective is "
+    "20,313 against an optimum of 2,566.35, so HiGHS may stop 5.08 short of closing its bound; it stops 4.85 short "
+    "(certified gap 1.9e-3 against the default target 1e-3) and, the whole roster being the core, the solve ends "
+    "'feasible' although no limit stopped it and its plan is the optimum."))
+def test_a_small_roster_meets_its_gap(tmp_path: Path) -> None:
+    table = _write(synthetic_roster(17, 7, flag_share=0.0), tmp_path)
+    scenario = _scenario({"budget": 547.0, "objective": {"maximize": "reach"},
+                          "roster": {"posts_per_creator": 2, "max_posts_per_creator": 5}}, table, tmp_path)
+    assert _exact(scenario) == ("optimal", 2566.35)
+    plan = optimize_roster(scenario)  # roster.mip_gap: the default 0.001
+    sol = plan.solution
+    assert sol.objective == 2566.35 and plan.feasible  # the plan is the optimum...
+    assert sol.status is SolveStatus.OPTIMAL and sol.gap is not None and sol.gap <= 0.001  # ...but not certified
