@@ -148,6 +148,7 @@ class _Rows:
         self.upper: list[float] = []
         self.names: list[str] = []
         self.labels: list[str] = []
+        self.pairs: tuple[np.ndarray, np.ndarray, float] | None = None  # bulk rows, packed last
 
     def add(self, cols: np.ndarray, vals: np.ndarray, lower: float, upper: float, name: str, label: str) -> None:
         keep = vals != 0
@@ -179,7 +180,7 @@ class _Rows:
         lengths = np.array([len(c) for c, _ in self.parts], dtype=np.int64)
         index_parts = [c for c, _ in self.parts]
         value_parts = [v for _, v in self.parts]
-        pairs = getattr(self, "pairs", None)
+        pairs = self.pairs
         if pairs is not None:
             first, second, coefficient = pairs
             lengths = np.concatenate([lengths, np.full(len(first), 2, dtype=np.int64)])
