@@ -37,13 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mixopt.roster import load_roster
-from mixopt.roster_export import write_roster_outputs
-from mixopt.roster_model import build_roster_model
-from mixopt.roster_plan import make_roster_plan
-from mixopt.roster_solve import lp_relaxation, solve_roster
-from mixopt.scenario import load_scenario
-from mixopt.solve import cbc_path
+from mixopt.outputs.roster_files import write_roster_outputs
+from mixopt.roster.model import build_roster_model
+from mixopt.roster.plan import make_roster_plan
+from mixopt.roster.solve import solve_roster
+from mixopt.roster.table import load_roster
+from mixopt.scenario.load import load_scenario
+from mixopt.solvers.clp import lp_relaxation
+from mixopt.solvers.engine import cbc_path
 from mixopt.synth import synthetic_roster
 
 ROOT = Path(__file__).resolve().parent.parent

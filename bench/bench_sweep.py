@@ -28,8 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from mixopt import SolverOptions, build_model, load_scenario, optimize
-from mixopt.solve import ReusableHighs, to_arrays
-from mixopt.sweep import run_sweep, with_field
+from mixopt.analysis.sweep import run_sweep
+from mixopt.scenario.fields import with_field
+from mixopt.solvers.engine import ReusableHighs
+from mixopt.tier.solve import to_arrays
 
 ROOT = Path(__file__).resolve().parent.parent
 

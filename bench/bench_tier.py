@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from mixopt import SolverOptions, build_model, load_scenario, optimize, solve
-from mixopt.solve import cbc_path, to_arrays
+from mixopt.solvers.engine import cbc_path
+from mixopt.tier.solve import to_arrays
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ def bench_scenario(path: Path, repeats: int) -> Row:
     row = Row(path.name)
     try:
         row.figures["load"], scenario = median_ms(lambda: load_scenario(path), repeats)
-        row.goal = f"min spend" if scenario.objective.minimize else f"max {scenario.objective.maximize}"
+        row.goal = "min spend" if scenario.objective.minimize else f"max {scenario.objective.maximize}"
         row.figures["build"], model = median_ms(lambda: build_model(scenario), repeats)
         row.figures["arrays"], arrays = median_ms(lambda: to_arrays(model), repeats)
         row.size = f"{arrays.num_col}x{len(arrays.row_names)} ({int(arrays.integer.sum())} int)"

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import mixopt
 from mixopt import ScenarioError, load_scenario, scenario_from_dict
-from mixopt.cli import cli
+from mixopt.cli.app import cli
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 CASES = sorted(BAD.glob("*.yaml"))

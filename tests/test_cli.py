@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from mixopt import SolverError
-from mixopt.cli import cli
+from mixopt.cli.app import cli
 from tests.conftest import ROOT, minimal_scenario
 
 PLAN_FILES = ("plan.csv", "plan.json", "plan.xlsx")
@@ -137,7 +137,7 @@ def test_exit_4_when_the_solver_fails(runner: CliRunner, good: Path, monkeypatch
     def fail(*_args: object, **_kwargs: object) -> None:
         raise SolverError(f"{good}: solver: stopped before finding any plan (status not_solved). Allow more time.")
 
-    monkeypatch.setattr("mixopt.cli.optimize", fail)
+    monkeypatch.setattr("mixopt.cli.solve.optimize", fail)
     result = _solve(runner, str(good))
     assert result.exit_code == 4
     assert result.stderr == f"{good}: solver: stopped before finding any plan (status not_solved). Allow more time.\n"

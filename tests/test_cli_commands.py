@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import mixopt
-from mixopt.cli import cli
+from mixopt.cli.app import cli
 from tests.conftest import ROOT, SCENARIOS, minimal_scenario
 
 SALES = SCENARIOS / "sales_push.yaml"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mixopt.cli import cli
-from mixopt.export import COLUMNS
+from mixopt.cli.app import cli
+from mixopt.outputs.columns import COLUMNS
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -47,7 +47,7 @@ def test_every_output_column_is_documented_in_the_readme(column: str) -> None:
     assert f"| `{column}` |" in README
 
 
-@pytest.mark.parametrize("column", __import__("mixopt.roster_plan", fromlist=["SELECTED_COLUMNS"]).SELECTED_COLUMNS)
+@pytest.mark.parametrize("column", __import__("mixopt.roster.plan", fromlist=["SELECTED_COLUMNS"]).SELECTED_COLUMNS)
 def test_every_chosen_creator_column_is_documented_in_the_roster_section(column: str) -> None:
     section = README.split("## Roster mode")[1].split("\n## ")[0]
     assert re.search(rf"\b{column}\b", section)

@@ -10,7 +10,10 @@ import openpyxl
 import pytest
 
 import mixopt
-from mixopt.export import COLUMNS, format_table, plan_csv, plan_json, write_atomic, write_outputs
+from mixopt.outputs.columns import COLUMNS
+from mixopt.outputs.files import write_atomic
+from mixopt.outputs.plan_files import plan_csv, plan_json, write_outputs
+from mixopt.outputs.tables import format_table
 from tests.conftest import SCENARIOS
 
 

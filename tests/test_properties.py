@@ -37,9 +37,16 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import mixopt
-from mixopt import MixoptError, ScenarioError, SolverOptions, SolveStatus, optimize, scenario_from_dict
-from mixopt.cells import resolve_cells
-from mixopt.outcomes import apply_curve
+from mixopt import (
+    MixoptError,
+    ScenarioError,
+    SolverOptions,
+    SolveStatus,
+    optimize,
+    scenario_from_dict,
+)
+from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.outcomes import apply_curve
 
 # ----------------------------------------------------------------------------- budgets
 

@@ -18,14 +18,15 @@ import pulp
 import pytest
 from click.testing import CliRunner
 
-from mixopt.cli import cli
+from mixopt.cli.app import cli
 from mixopt.errors import ScenarioError
-from mixopt.roster import build_roster, load_roster, read_creator_table
-from mixopt.roster_run import optimize_roster
-from mixopt.scenario import Scenario, scenario_from_dict
-from mixopt.solve import SolveStatus, cbc_path
+from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.table import build_roster, load_roster, read_creator_table
+from mixopt.scenario.load import scenario_from_dict
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.engine import cbc_path
+from mixopt.solvers.types import SolveStatus
 from mixopt.synth import synthetic_roster
-
 from tests.conftest import ROOT
 
 RULES: dict[str, Any] = {

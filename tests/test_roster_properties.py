@@ -46,13 +46,15 @@ import pytest
 from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
-import mixopt.roster_solve as roster_solve
-from mixopt.roster import load_roster
-from mixopt.roster_model import build_roster_model
-from mixopt.roster_plan import RosterPlan
-from mixopt.roster_run import optimize_roster
-from mixopt.scenario import Scenario, scenario_from_dict
-from mixopt.solve import SolveStatus, cbc_path
+import mixopt.roster.solve as roster_solve
+from mixopt.roster.model import build_roster_model
+from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.plan import RosterPlan
+from mixopt.roster.table import load_roster
+from mixopt.scenario.load import scenario_from_dict
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.engine import cbc_path
+from mixopt.solvers.types import SolveStatus
 from mixopt.synth import synthetic_roster
 
 # ----------------------------------------------------------------------------- budgets
@@ -667,8 +669,8 @@ def test_the_command_lines_mip_gap_reaches_the_roster_solve(tmp_path: Path, gap:
     (default 0), so 'mixopt solve roster.yaml --mip-gap 0' quietly ran at roster.mip_gap, 0.001."""
     from click.testing import CliRunner
 
-    import mixopt.roster_run as roster_run
-    from mixopt.cli import cli
+    import mixopt.roster.optimize as roster_run
+    from mixopt.cli.app import cli
 
     table = _write(synthetic_roster(30, 1), tmp_path)
     path = tmp_path / "s.yaml"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import mixopt
-from mixopt.export import plan_csv
+from mixopt.outputs.plan_files import plan_csv
 from tests.conftest import GOLDEN, shipped_scenarios
 
 SCENARIO_IDS = [p.stem for p in shipped_scenarios()]

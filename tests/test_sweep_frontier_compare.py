@@ -7,9 +7,10 @@ import math
 import pytest
 
 import mixopt
-from mixopt.compare import compare_plans
-from mixopt.frontier import trace_frontier
-from mixopt.sweep import parse_values, run_sweep, with_field
+from mixopt.analysis.compare import compare_plans
+from mixopt.analysis.frontier import trace_frontier
+from mixopt.analysis.sweep import run_sweep
+from mixopt.scenario.fields import parse_values, with_field
 from tests.conftest import SCENARIOS
 
 SALES = SCENARIOS / "sales_push.yaml"

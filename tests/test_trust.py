@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import mixopt
-from mixopt.diagnose import diagnose, precheck, relaxed_yaml
-from mixopt.risk import compare_risk, safe_plan
-from mixopt.simulate import quantile_of, simulate_plan
-from mixopt.solve import LinearArrays, SolverOptions, SolveStatus, solve_arrays
+from mixopt.analysis.diagnose import diagnose, precheck, relaxed_yaml
+from mixopt.analysis.risk import compare_risk, safe_plan
+from mixopt.analysis.simulate import quantile_of, simulate_plan
+from mixopt.solvers.engine import solve_arrays
+from mixopt.solvers.types import LinearArrays, SolverOptions, SolveStatus
 from tests.conftest import SCENARIOS
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixopt.solve import LinearArrays, SolverOptions, SolveStatus, solve_arrays
+from mixopt.solvers.engine import solve_arrays
+from mixopt.solvers.types import LinearArrays, SolverOptions, SolveStatus
 from tests.conftest import VALIDATION
 
 SOLVERS = ("highs", "cbc")

@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 
 import mixopt
-from mixopt.compare import compare_plans
-from mixopt.export import write_run_outputs
-from mixopt.frontier import trace_frontier
-from mixopt.sweep import parse_values, run_sweep
-from mixopt.workbook import Deliverable
+from mixopt.analysis.compare import compare_plans
+from mixopt.analysis.frontier import trace_frontier
+from mixopt.analysis.sweep import run_sweep
+from mixopt.outputs.run_files import write_run_outputs
+from mixopt.outputs.workbook import Deliverable
+from mixopt.scenario.fields import parse_values
 from tests.conftest import SCENARIOS
 
 

@@ -11,11 +11,19 @@ The pipeline, each stage public::
 from __future__ import annotations
 
 from mixopt.api import evaluate_baseline, marginal_values, optimize, solver_options_for
-from mixopt.errors import InfeasibleError, Issue, MixoptError, ScenarioError, SolverError
-from mixopt.model import MixModel, build_model
-from mixopt.plan import Plan, make_plan
-from mixopt.scenario import Scenario, load_scenario, scenario_from_dict
-from mixopt.solve import Solution, SolverOptions, SolveStatus, solve
+from mixopt.errors import (
+    InfeasibleError,
+    Issue,
+    MixoptError,
+    ScenarioError,
+    SolverError,
+)
+from mixopt.scenario.load import load_scenario, scenario_from_dict
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.types import Solution, SolverOptions, SolveStatus
+from mixopt.tier.model import MixModel, build_model
+from mixopt.tier.plan import Plan, make_plan
+from mixopt.tier.solve import solve
 
 __all__ = [
     "InfeasibleError",

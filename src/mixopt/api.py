@@ -8,13 +8,16 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from mixopt.cells import resolve_cells
+from mixopt.contract import Marginal
 from mixopt.errors import InfeasibleError, SolverError
-from mixopt.explain import describe_change, relaxations
-from mixopt.model import build_model
-from mixopt.plan import Marginal, Plan, evaluate_plan, make_plan, objective_label
-from mixopt.scenario import Scenario, load_scenario
-from mixopt.solve import SolveStatus, SolverOptions, solve
+from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.load import load_scenario
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.types import SolverOptions, SolveStatus
+from mixopt.tier.explain import describe_change, relaxations
+from mixopt.tier.model import build_model
+from mixopt.tier.plan import Plan, evaluate_plan, make_plan, objective_label
+from mixopt.tier.solve import solve
 
 __all__ = ["optimize", "solver_options_for", "evaluate_baseline", "marginal_values"]
 

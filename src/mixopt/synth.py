@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mixopt.defaults import default_value
-from mixopt.simulate import quantile_of
+from mixopt.analysis.simulate import quantile_of
+from mixopt.scenario.defaults import default_value
 
 __all__ = ["synthetic_roster", "CATEGORIES"]
 
@@ -91,10 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from pathlib import Path
 
-    from mixopt.export import _write_text
+    from mixopt.outputs.files import write_text
 
     frame = synthetic_roster(args.creators, args.seed)
-    _write_text(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
+    write_text(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
 
 
 if __name__ == "__main__":

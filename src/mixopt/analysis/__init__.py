@@ -1,0 +1,1 @@
+"""What planners ask of a plan: sweeps, frontiers, comparisons, simulation, risk-aware plans, and the no-plan diagnosis."""

@@ -1,0 +1,277 @@
+"""When no plan exists: name the conflict in planner words and find the smallest change.
+
+Three steps. Before solving, plain conflicts (minimum spends above the budget, minimum counts
+above the team capacity or the pool, targets above what every accepting creator could deliver).
+After an infeasible solve, exact re-solves: the most of each target KPI the rules allow, and the
+least budget that meets every target. When the budget is not the whole story, an elastic model
+lets every rule bend at a price proportional to its size and reports the rules it had to bend;
+the change is offered as a ready-to-run relaxed scenario that ``extends`` the original.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.schema import Objective, Scenario
+from mixopt.solvers.engine import solve_arrays
+from mixopt.solvers.types import LinearArrays, SolverOptions
+from mixopt.tier.model import CURVED_KPIS, build_model
+from mixopt.tier.plan import evaluate_plan, make_plan
+from mixopt.tier.solve import solve, to_arrays
+
+__all__ = ["Diagnosis", "precheck", "diagnose", "relaxed_yaml", "apply_overrides"]
+
+# model rows that are bookkeeping, not planner rules: never bent by the elastic model
+_STRUCTURAL = ("posts_at_", "reach_curve", "impressions_curve", "engagements_curve", "conversions_curve",
+               "cell_used_switch")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why no plan exists and the smallest change found that makes one exist."""
+
+    conflicts: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    overrides: dict[str, Any] = field(default_factory=dict)  # dotted path -> new value
+    relaxed_objective: float | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """Everything to tell the planner, one sentence each."""
+        return list(self.conflicts) + list(self.findings)
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.0f} {currency}"
+
+
+def precheck(scenario: Scenario) -> list[str]:
+    """Plain conflicts visible without solving, in planner words."""
+    s = scenario
+    cells = resolve_cells(s)
+    out: list[str] = []
+    for group, attr, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
+        total_min = sum(b.min_spend or 0 for b in bands.values())
+        if s.budget is not None and total_min > s.budget + 1e-9:
+            out.append(f"the {group} minimum spends add up to {_money(total_min, s.currency)}, more than the "
+                       f"budget of {_money(s.budget, s.currency)}")
+        total_creators = sum(b.min_creators or 0 for b in bands.values())
+        if s.rules.max_creators is not None and total_creators > s.rules.max_creators:
+            out.append(f"the {group} minimum creator counts add up to {total_creators}, more than the team "
+                       f"capacity of {s.rules.max_creators}")
+        for name, band in bands.items():
+            pool = sum(c.accepting_pool for c in cells if getattr(c, attr) == name)
+            if band.min_creators is not None and band.min_creators > pool:
+                out.append(f"{name} needs at least {band.min_creators} creators but only {pool} would accept "
+                           f"(pool x acceptance rate)")
+    for key, rule in s.rules.cells.items():
+        cell = next((c for c in cells if c.key == key), None)
+        if cell is None:
+            continue
+        for label, need in (("is locked at", rule.lock), ("needs at least", rule.min_creators)):
+            if need is not None and need > cell.accepting_pool:
+                out.append(f"{key} {label} {need} creators but only {cell.accepting_pool} would accept")
+    locked = sum((r.lock or r.min_creators or 0) for r in s.rules.cells.values())
+    if s.rules.max_creators is not None and locked > s.rules.max_creators:
+        out.append(f"the cell rules need at least {locked} creators, more than the team capacity of "
+                   f"{s.rules.max_creators}")
+    from mixopt.scenario.outcomes import evaluate_mix, totals_of
+
+    everyone = evaluate_mix(cells, {c.key: c.accepting_pool for c in cells},
+                            {c.key: c.accepting_pool * c.max_posts for c in cells}, s.economics)
+    ceiling = totals_of(everyone, s.economics)
+    for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
+        floor = getattr(s.targets, kpi)
+        if floor and floor > ceiling[kpi] + 1e-6:
+            out.append(f"the {kpi} target of {floor:,.0f} is more than every accepting creator in the pool could "
+                       f"deliver ({ceiling[kpi]:,.0f}), whatever the budget")
+    return out
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with dotted-path overrides applied (no validation)."""
+    from mixopt.scenario.fields import with_field
+
+    result = scenario
+    for path, value in overrides.items():
+        if path.startswith("rules.") and value is None:
+            continue
+        result = with_field(result, path, value)
+    return result
+
+
+def _best(scenario: Scenario, objective: Objective, options: SolverOptions) -> Any:
+    changed = scenario.model_copy(update={"objective": objective})
+    model = build_model(changed)
+    return make_plan(model, solve(model, replace(options, tie_break=False)))
+
+
+def _rule_path(rule: str) -> str | None:
+    """Scenario field behind a rule id of :mod:`mixopt.tier.check`."""
+    if rule == "budget":
+        return "budget"
+    if rule == "team_capacity":
+        return "rules.max_creators"
+    inner = rule[rule.index("[") + 1 : -1] if "[" in rule else ""
+    if rule.startswith("target["):
+        return f"targets.{inner}"
+    for group in ("tier", "platform"):
+        for part, attr in (("_spend_share_min", "min_spend_share"), ("_spend_share_max", "max_spend_share"),
+                           ("_spend_min", "min_spend"), ("_spend_max", "max_spend"),
+                           ("_creators_min", "min_creators"), ("_creators_max", "max_creators")):
+            if rule.startswith(group + part + "["):
+                return f"rules.{group}s.{inner}.{attr}"
+    for part, attr in (("cell_lock", "lock"), ("cell_creators_min", "min_creators"),
+                       ("cell_creators_max", "max_creators")):
+        if rule.startswith(part + "["):
+            return f"rules.cells.{inner}.{attr}"
+    return None
+
+
+def _elastic(scenario: Scenario, options: SolverOptions) -> tuple[dict[str, Any], list[str]]:
+    """Bend every planner rule at a price proportional to its size; report the bends."""
+    model = build_model(scenario)
+    arrays = to_arrays(model)
+    bendable = [i for i, name in enumerate(arrays.row_names) if not name.startswith(_STRUCTURAL)]
+    extra_cols: list[tuple[int, float]] = []  # (row, +1 or -1)
+    for i in bendable:
+        if np.isfinite(arrays.row_upper[i]):
+            extra_cols.append((i, -1.0))
+        if np.isfinite(arrays.row_lower[i]):
+            extra_cols.append((i, 1.0))
+    n0 = arrays.num_col
+    rows: list[list[tuple[int, float]]] = [[] for _ in arrays.row_names]
+    for i in range(len(arrays.row_names)):
+        for k in range(arrays.starts[i], arrays.starts[i + 1]):
+            rows[i].append((int(arrays.index[k]), float(arrays.value[k])))
+    budget = scenario.budget or 1.0
+    cost = np.zeros(n0 + len(extra_cols))
+    for j, (i, sign) in enumerate(extra_cols):
+        rows[i].append((n0 + j, sign))
+        rhs = arrays.row_upper[i] if sign < 0 else arrays.row_lower[i]
+        cost[n0 + j] = 1.0 / max(abs(rhs), budget * 0.01 if "spend" in arrays.row_names[i] else 1.0)
+    starts, index, value = [0], [], []
+    for row in rows:
+        for col, coef in row:
+            index.append(col)
+            value.append(coef)
+        starts.append(len(index))
+    elastic = LinearArrays(
+        names=arrays.names + [f"bend_{j}" for j in range(len(extra_cols))],
+        col_lower=np.concatenate([arrays.col_lower, np.zeros(len(extra_cols))]),
+        col_upper=np.concatenate([arrays.col_upper, np.full(len(extra_cols), np.inf)]),
+        integer=np.concatenate([arrays.integer, np.zeros(len(extra_cols), dtype=bool)]),
+        row_names=arrays.row_names, row_lower=arrays.row_lower, row_upper=arrays.row_upper,
+        starts=np.array(starts, dtype=np.int64), index=np.array(index, dtype=np.int64),
+        value=np.array(value, dtype=float), costs=[cost], stage_labels=["least bending of the rules"],
+    )
+    result = solve_arrays(elastic, replace(options, tie_break=False))
+    if result.x is None:
+        return {}, []
+    values = dict(zip(elastic.names, map(float, result.x)))
+    creators = {k: int(round(values[v.name])) for k, v in model.creators.items()}
+    posts = {k: int(round(values[v.name])) for k, v in model.posts.items()}
+    plan = evaluate_plan(scenario, model.cells, creators, posts)
+    overrides: dict[str, Any] = {}
+    findings: list[str] = []
+    for check in plan.broken_rules:
+        path = _rule_path(check.rule)
+        if path is None:
+            continue
+        new = _relaxed_limit(check, path, plan.totals["spend"])
+        overrides[path] = new
+        shown = f"{new:.1%}" if path.endswith("_share") else f"{new:,.0f}"
+        findings.append(f"{check.label}: change it to {shown} (the rule the least-bending plan had to give on)")
+    return overrides, findings
+
+
+def _relaxed_limit(check: Any, path: str, spend: float) -> Any:
+    value = check.value
+    if path.endswith("_share"):
+        share = value / spend if spend > 0 else 0.0
+        return math.floor(share * 1000) / 1000 if check.sense == ">=" else math.ceil(share * 1000) / 1000
+    if path.endswith(("creators", "lock")):
+        return int(math.floor(value + 1e-9)) if check.sense == ">=" else int(math.ceil(value - 1e-9))
+    if check.sense == ">=":
+        return float(math.floor(value))
+    return float(math.ceil(value / 100.0) * 100.0) if path == "budget" or "spend" in path else float(math.ceil(value))
+
+
+def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagnosis:
+    """Explain an infeasible scenario and find the smallest change that makes it feasible."""
+    options = options or SolverOptions()
+    s = scenario
+    conflicts = precheck(s)
+    findings: list[str] = []
+    overrides: dict[str, Any] = {}
+    budget_text = f"{_money(s.budget, s.currency)}" if s.budget is not None else "these rules"
+    for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
+        floor = getattr(s.targets, kpi)
+        if not floor:
+            continue
+        without = s.model_copy(update={"targets": s.targets.model_copy(update={kpi: None})})
+        goal = kpi if kpi in CURVED_KPIS else "revenue"
+        best = _best(without, Objective(maximize=goal), options)  # type: ignore[arg-type]
+        if best.status.has_plan and best.objective_value is not None and best.objective_value < floor - 1e-6:
+            findings.append(f"the {floor:,.0f} {kpi} target cannot be met with {budget_text}; the most {kpi} "
+                            f"the rules allow is {best.objective_value:,.0f}")
+    has_targets = any(getattr(s.targets, k) for k in ("reach", "impressions", "engagements", "conversions", "revenue"))
+    if s.budget is not None and has_targets:
+        unlimited = s.model_copy(update={"budget": None})
+        cheapest = _best(unlimited, Objective(minimize="spend"), options)
+        if cheapest.status.has_plan:
+            needed = math.ceil(cheapest.totals["spend"] / 100.0) * 100.0
+            findings.append(f"the targets need a budget of {_money(cheapest.totals['spend'], s.currency)} "
+                            f"(now {_money(s.budget, s.currency)})")
+            overrides = {"budget": needed}
+    if not overrides:
+        overrides, bends = _elastic(s, options)
+        said = " ".join(findings)
+        findings += [b for b in bends if not (b.split(" target")[0] in said and "target" in b)]
+    relaxed_value = None
+    if overrides:
+        relaxed = apply_overrides(s, overrides)
+        model = build_model(relaxed)
+        plan = make_plan(model, solve(model, replace(options, tie_break=False)))
+        if plan.status.has_plan:
+            relaxed_value = plan.objective_value
+        else:
+            findings.append("mixopt could not confirm a relaxed scenario; loosen the rules named above by hand")
+            overrides = {}
+    if not conflicts and not findings:
+        findings.append("the rules conflict with each other in a way mixopt could not pin down; "
+                        "try removing rules one at a time")
+    return Diagnosis(tuple(conflicts), tuple(findings), overrides, relaxed_value)
+
+
+def _nest(overrides: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path, value in overrides.items():
+        node = tree
+        parts = path.split(".")
+        # cell keys such as nano.tiktok contain a dot: rules.cells.<tier>.<platform>.<field>
+        if parts[:2] == ["rules", "cells"] and len(parts) == 5:
+            parts = parts[:2] + [f"{parts[2]}.{parts[3]}", parts[4]]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return tree
+
+
+def relaxed_yaml(scenario: Scenario, diagnosis: Diagnosis, target: Path) -> str:
+    """A ready-to-run scenario file that extends the original with the relaxation."""
+    source = Path(scenario.source_file).resolve()
+    extends = os.path.relpath(source, Path(target).resolve().parent)
+    lines = [f"# Relaxed version of {scenario.source_file}, written by mixopt: the smallest change found",
+             "# that lets a plan exist."]
+    lines += [f"#   {line}" for line in diagnosis.findings]
+    body = {"extends": extends, "name": f"{scenario.name} (relaxed)", **_nest(diagnosis.overrides)}
+    return "\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=False)

@@ -1,0 +1,118 @@
+"""``mixopt compare``: plans side by side."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import mixopt
+from mixopt.api import no_plan_error, optimize, solver_options_for
+from mixopt.cli.app import cli
+from mixopt.cli.common import (
+    check_out,
+    diagnosis_lines,
+    echo_run,
+    fail,
+    format_option,
+    planner_errors,
+    solver_options,
+    tier_only,
+    usage_error,
+    write_or_fail,
+)
+from mixopt.cli.text import decimals_of, grid_lines, num, with_unit
+from mixopt.errors import MixoptError
+from mixopt.version import mixopt_version
+
+pass
+
+
+def _compare_text(comparison: Any) -> str:
+    plans = comparison.plans
+    letters = [chr(ord("A") + i) if i < 26 else f"P{i + 1}" for i in range(len(plans))]
+    currencies = {p.scenario.currency for p in plans}
+    cur = next(iter(currencies)) if len(currencies) == 1 else "(mixed currencies)"
+    lines = [f"mixopt {mixopt_version()}  compare  {len(plans)} plans"]
+    lines += [f"  {letter} = {p.scenario.name}  ({p.scenario.source_file})" for letter, p in zip(letters, plans)]
+    if len(currencies) > 1:
+        lines.append("  Note: the scenarios use different currencies; money columns are not comparable.")
+    table = comparison.table()
+    names = list(comparison.names)
+    diffs = [f"{n} - {names[0]}" for n in names[1:]]
+    header = ["", *letters, *[f"{letter} - A" for letter in letters[1:]]]
+    sections = [("goal", "Goal"), ("totals", "Totals"), ("creators", "Creators by cell"), ("posts", "Posts by cell"),
+                ("spend", f"Spend by cell ({cur})")]
+    for section, title in sections:
+        part = table[table["section"] == section]
+        rows = []
+        for r in part.to_dict("records"):
+            item = str(r["item"])
+            values = [r[n] for n in names] + [r[d] for d in diffs]
+            if section in ("creators", "posts", "spend") and all(not v for v in values[: len(names)]):
+                continue  # a cell no plan uses
+            if section == "goal":
+                rows.append([item, *[str(v) for v in values[: len(names)]], *["" for _ in diffs]])
+                continue
+            d = decimals_of(item) if section == "totals" else 0
+            label = with_unit(item, cur) if section == "totals" else item
+            rows.append([label, *[num(v, d) for v in values]])
+        if rows:
+            lines += ["", title] + grid_lines(header, rows)
+    return "\n".join(lines) + "\n"
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@solver_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write comparison.csv, comparison.json and comparison.xlsx into this folder.")
+@format_option
+def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float | None, mip_gap: float | None,
+            out_dir: Path | None, fmt: str) -> None:
+    """Solve two or more scenarios and put their plans side by side, with the differences to the first.
+
+    \b
+    Example:
+      mixopt compare scenarios/awareness_launch.yaml scenarios/sales_push.yaml
+      mixopt compare scenarios/base.yaml scenarios/blended.yaml --out results/ --format csv
+    """
+    from mixopt.analysis.compare import compare_plans
+    from mixopt.outputs.run_files import write_run_outputs
+    from mixopt.outputs.workbook import Deliverable
+
+    if len(scenarios) < 2:
+        usage_error("SCENARIOS", "compare needs at least two scenario files", "Name two or more files, e.g. "
+               "mixopt compare scenarios/awareness_launch.yaml scenarios/sales_push.yaml", len(scenarios))
+    loaded, problems = [], []
+    for path in scenarios:
+        try:
+            s = mixopt.load_scenario(path)
+            tier_only(s, "compare")
+            loaded.append(s)
+        except MixoptError as err:
+            problems.append(str(err))
+    if problems:
+        click.echo("\n".join(problems), err=True)
+        sys.exit(1)
+    with planner_errors():
+        check_out(out_dir)
+        plans = []
+        for s in loaded:
+            options = solver_options_for(s, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
+            plan = optimize(s, options, explain=False)
+            if not plan.status.has_plan:
+                relaxed = f"relaxed_{Path(s.source_file).stem}.yaml"
+                if plan.status.value in ("infeasible", "infeasible_or_unbounded"):
+                    click.echo("\n".join(diagnosis_lines(s, plan.status, options, out_dir, relaxed)), err=True)
+                    sys.exit(3)
+                fail(no_plan_error(plan))
+            plans.append(plan)
+        comparison = compare_plans(plans)
+        deliverable = Deliverable(comparison=comparison)
+        written = []
+        if out_dir is not None:
+            written = write_or_fail(out_dir, lambda: write_run_outputs(deliverable, out_dir, charts=False, stem="comparison"))
+        echo_run(deliverable, "compare", fmt, lambda: _compare_text(comparison), written)

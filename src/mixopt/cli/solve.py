@@ -1,0 +1,180 @@
+"""``mixopt solve``: the best plan for a tier or roster scenario."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+import mixopt
+from mixopt.analysis.simulate import SimulationResult
+from mixopt.api import optimize, solver_options_for
+from mixopt.cli.app import cli
+from mixopt.cli.common import (
+    COMMAND_LINE,
+    cannot_write,
+    check_out,
+    format_option,
+    no_plan,
+    planner_errors,
+    scenario_argument,
+    solver_options,
+    usage_error,
+    write_or_fail,
+    wrote_text,
+)
+from mixopt.errors import (
+    InfeasibleError,
+    SolverError,
+)
+from mixopt.outputs.files import write_text
+from mixopt.roster.diagnose import diagnose_roster
+from mixopt.roster.model import build_roster_model
+from mixopt.roster.optimize import optimize_roster
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.types import SolverOptions, SolveStatus
+from mixopt.tier.plan import Plan
+
+
+def _simulation_entries(plan: Plan, samples: int, seed: int) -> list[tuple[str, Plan, SimulationResult | None]]:
+    from mixopt.analysis.simulate import simulate_plan
+
+    return [("optimised plan", plan, simulate_plan(plan, samples, seed))]
+
+
+@cli.command()
+@scenario_argument
+@solver_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write plan.csv, plan.json and plan.xlsx into this folder (relaxed.yaml when no plan exists).")
+@format_option
+@click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the model as an LP file (for inspection).")
+@click.option("--no-explain", is_flag=True, help="Skip the marginal values of binding rules (faster).")
+@click.option("--simulate", "samples", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
+              help="Also simulate the plan over N joint draws of the assumptions (P10/P50/P90).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed of --simulate (the same seed repeats the figures exactly).")
+def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_gap: float | None,
+          out_dir: Path | None, fmt: str, write_lp: Path | None, no_explain: bool, samples: int | None,
+          seed: int) -> None:
+    """Find the best plan for SCENARIO and print it.
+
+    When no plan satisfies every rule, the command exits with code 3 and prints why, with the
+    smallest change found; with --out it also writes that change as a ready-to-run relaxed.yaml.
+
+    \b
+    Example:
+      mixopt solve scenarios/awareness_launch.yaml
+      mixopt solve scenarios/sales_push.yaml --out results/ --format csv
+      mixopt solve scenarios/sales_push.yaml --simulate 10000 --seed 1
+    """
+    from mixopt.outputs.files import write_atomic
+    from mixopt.outputs.plan_files import plan_csv, plan_dict, plan_json, write_outputs
+    from mixopt.outputs.tables import format_table
+
+    with planner_errors():
+        loaded = mixopt.load_scenario(scenario)
+        options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
+        check_out(out_dir)
+        if loaded.roster is not None:
+            from mixopt.cli.solve import run_roster_solve
+
+            for given, option in ((write_lp, "--write-lp"), (samples, "--simulate"),
+                                  (solver == "cbc" or None, "--solver")):
+                if given is not None:
+                    usage_error(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
+                           f"Drop {option} for {loaded.source_file}")
+            click.echo(run_roster_solve(loaded, options, out_dir, fmt, mip_gap=mip_gap), nl=False)
+            return
+        if write_lp is not None:
+            model = mixopt.build_model(loaded)
+            try:
+                write_atomic(write_lp, lambda tmp: model.problem.writeLP(str(tmp)))
+            except OSError as err:
+                cannot_write(write_lp, "--write-lp", err)
+        plan = optimize(loaded, options, explain=not no_explain)
+        if not plan.status.has_plan:
+            no_plan(plan, options, out_dir)
+        entries = _simulation_entries(plan, samples, seed) if samples is not None else None
+        written: list[Path] = []
+        combined_json = None
+        if entries is not None:
+            from mixopt.outputs.simulation_files import simulation_json
+
+            data = plan_dict(plan)
+            data["simulation"] = json.loads(simulation_json(loaded, entries, seed, samples or 0))
+            combined_json = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        if out_dir is not None:
+            written = write_or_fail(out_dir, lambda: write_outputs(plan, out_dir))
+            if entries is not None:
+                written += write_or_fail(out_dir, lambda: _write_simulation(loaded, entries, seed, samples, out_dir))
+                text_json = combined_json or ""
+                # plan.json carries the simulation too, the same bytes as --format json prints
+                write_or_fail(out_dir, lambda: (write_text(out_dir / "plan.json", text_json), [])[1])
+        if fmt == "table":
+            text = format_table(plan)
+            if entries is not None:
+                from mixopt.outputs.simulation_files import simulation_text
+
+                text += "\n" + simulation_text(loaded, entries, seed, samples or 0)
+            click.echo(text + (wrote_text(written) if written else ""), nl=False)
+        elif fmt == "csv":
+            click.echo(plan_csv(plan), nl=False)
+            if entries is not None and out_dir is None:
+                click.echo(f"{COMMAND_LINE}: --simulate: not printed with --format csv (the plan CSV stays plain). "
+                           "Add --out DIR to get simulation.csv, or use --format json or table.", err=True)
+        elif combined_json is None:
+            click.echo(plan_json(plan), nl=False)
+        else:
+            click.echo(combined_json, nl=False)
+
+
+def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples: int | None, out_dir: Path,
+                      extra: dict[str, Any] | None = None) -> list[Path]:
+    from mixopt.outputs.simulation_files import simulation_csv, simulation_json
+
+    paths = [out_dir / "simulation.csv", out_dir / "simulation.json"]
+    write_text(paths[0], simulation_csv(scenario, entries, seed, samples or 0))
+    write_text(paths[1], simulation_json(scenario, entries, seed, samples or 0, extra))
+    return paths
+
+
+
+
+def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path | None, fmt: str,
+                     mip_gap: float | None = None) -> str:
+    """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
+
+    Raises InfeasibleError (exit 3) with a diagnosis, or SolverError (exit 4).
+    """
+    from mixopt.outputs.roster_files import (
+        format_roster_table,
+        roster_plan_csv,
+        roster_plan_json,
+        write_roster_outputs,
+    )
+
+    plan = optimize_roster(scenario, options, mip_gap=mip_gap)
+    if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        model = build_roster_model(scenario, plan.roster)
+        reasons = diagnose_roster(model)
+        raise InfeasibleError("\n".join(f"{scenario.source_file}: no choice of creators satisfies every rule: {r}."
+                                        for r in reasons))
+    if not plan.status.has_plan:
+        raise SolverError(f"{scenario.source_file}: solver: no plan found ({plan.status.value}; "
+                          f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
+                          "roster.mip_gap.")
+    if not plan.feasible:
+        broken = "; ".join(c.label for c in plan.checks if not c.holds)
+        raise SolverError(f"{scenario.source_file}: solver: the plan found breaks a rule on independent check "
+                          f"({broken}); no plan is reported. Please report this with the scenario.")
+    if out_dir is not None:
+        write_roster_outputs(plan, out_dir)
+    text = {"table": format_roster_table, "csv": roster_plan_csv, "json": roster_plan_json}[fmt](plan)
+    if out_dir is not None and fmt == "table":
+        text += f"\nWrote {out_dir / 'plan.csv'}, {out_dir / 'plan.json'}, {out_dir / 'plan.xlsx'}, " \
+                f"{out_dir / 'reserves.csv'}\n"
+    return text

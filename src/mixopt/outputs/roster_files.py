@@ -1,0 +1,230 @@
+"""Roster plans out: terminal table, plan.csv (the chosen creators), plan.json, plan.xlsx,
+reserves.csv. Same conventions as tier mode: fixed rounding, stable order, provenance in every
+file, atomic writes, no timestamps."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixopt.outputs.files import clean, write_atomic, write_text
+from mixopt.outputs.workbook import COLUMN_DOCS, _Book
+from mixopt.roster.plan import RosterPlan
+from mixopt.version import mixopt_version
+
+__all__ = ["roster_plan_csv", "roster_plan_json", "format_roster_table", "write_roster_outputs", "ROSTER_COLUMN_DOCS"]
+
+#: Unit and meaning of the roster-only columns (tier-mode columns are documented in workbook.COLUMN_DOCS).
+ROSTER_COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "id": ("", "the creator's id from the creator table"),
+    "platform": ("", "instagram, tiktok, youtube, ..."),
+    "tier": ("", "tier from followers and the scenario's thresholds"),
+    "followers": ("followers", "from the creator table"),
+    "category": ("", "category / niche from the creator table"),
+    "country": ("", "from the creator table"),
+    "overlap_group": ("", "audience overlap group from the creator table"),
+    "fee_per_post": ("currency per post", "fee per post (table, else tier default)"),
+    "product_cost": ("currency per creator", "product / gifting cost (table, else tier default)"),
+    "handling_cost": ("currency per creator", "handling cost (table, else tier default)"),
+    "fit_score": ("score", "the planner's fit score from the table (0 when absent)"),
+    "acceptance_rate": ("share", "chance the creator says yes (table, else tier default)"),
+    "must_include": ("yes/no", "flagged must-include in the table"),
+    "filled_from_defaults": ("", "metrics that came from tier defaults, not the table"),
+    "rank": ("", "reserve order within the tier: call rank 1 first"),
+    "value_per_spend": ("goal's unit per currency", "what the creator adds to the goal per unit of spend"),
+    "holds": ("yes/no", "the rule holds on the chosen creators (independent check)"),
+    "sense": ("", "<=, >= or =="),
+    "limit": ("rule's unit", "the rule's limit"),
+    "slack": ("rule's unit", "room left before the rule binds"),
+}
+
+
+def _provenance(plan: RosterPlan) -> dict[str, Any]:
+    s = plan.scenario
+    sol = plan.solution
+    return {
+        "mixopt_version": mixopt_version(),
+        "scenario_name": s.name,
+        "scenario_file": s.source_file,
+        "scenario_sha256": s.content_hash,
+        "creator_table": plan.roster.source_file,
+        "creator_table_sha256": plan.roster.sha256,
+        "solver": sol.solver,
+        "solver_version": sol.solver_version,
+        "method": sol.method,
+    }
+
+
+def _goal(plan: RosterPlan) -> str:
+    obj = plan.scenario.objective
+    if obj.minimize:
+        return "minimise spend"
+    return f"maximise {obj.column}" if obj.maximize == "column" else f"maximise {obj.maximize}"
+
+
+def roster_plan_csv(plan: RosterPlan) -> str:
+    """plan.csv in roster mode: one row per chosen creator, in roster order."""
+    buffer = io.StringIO()
+    plan.selected.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({str(k): (None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else clean(v))
+                    for k, v in row.items()})
+    return out
+
+
+def roster_plan_dict(plan: RosterPlan) -> dict[str, Any]:
+    sol = plan.solution
+    return {
+        "provenance": _provenance(plan),
+        "mode": "roster",
+        "goal": _goal(plan),
+        "status": sol.status.value,
+        "objective_value": clean(sol.objective),
+        "bound": clean(sol.bound),
+        "gap": clean(sol.gap),
+        "lp_relaxation": clean(sol.lp_objective),
+        "creators_in_table": len(plan.roster),
+        "skipped_rows": plan.roster.skipped_rows,
+        "totals": {k: (None if isinstance(v, float) and math.isnan(v) else clean(v)) for k, v in plan.totals.items()},
+        "by_tier": _records(plan.by_tier),
+        "by_platform": _records(plan.by_platform),
+        "rules": [{"rule": c.rule, "label": c.label, "value": clean(c.value), "sense": c.sense,
+                   "limit": clean(c.limit), "slack": clean(c.slack), "holds": c.holds} for c in plan.checks],
+        "notes": list(plan.notes),
+        "selected": _records(plan.selected),
+        "reserves": _records(plan.reserves),
+    }
+
+
+def roster_plan_json(plan: RosterPlan) -> str:
+    # Compact (json's C encoder): a million-creator roster chooses tens of thousands, and the
+    # indented encoder is pure Python. 'python -m json.tool plan.json' pretty-prints it.
+    return json.dumps(roster_plan_dict(plan), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _n(value: float | None, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "-"
+    return f"{value:,.{decimals}f}"
+
+
+def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
+    """What ``mixopt solve`` prints for a roster scenario."""
+    s = plan.scenario
+    sol = plan.solution
+    t = plan.totals
+    lines = [f"mixopt {mixopt_version()}  scenario: {s.name}  ({s.source_file})",
+             f"Creator table: {plan.roster.source_file}  ({len(plan.roster):,} creators"
+             + (f", {plan.roster.skipped_rows:,} bad rows skipped" if plan.roster.skipped_rows else "") + ")",
+             f"Status: {sol.status.value}, certified gap {100 * (sol.gap or 0):.3f}% "
+             f"(best possible {_n(sol.bound, 2)})   goal: {_goal(plan)}   method: {sol.method}", ""]
+    lines.append(f"Chosen: {int(t['creators']):,} creators, spend {_n(t['spend'])} {s.currency}"
+                 + (f" of {_n(s.budget)}" if s.budget is not None else "")
+                 + f", reach {_n(t['reach'])}, engagements {_n(t['engagements'])}, conversions {_n(t['conversions'], 1)}"
+                 + (f", revenue {_n(t['revenue'])} {s.currency}, ROI {_n(t['roi'], 2)}" if not math.isnan(t['revenue'])
+                    else "")
+                 + f", CPE {_n(t['cpe'], 2)}, CPA {_n(t['cpa'], 2)}")
+    lines += ["", "By tier:", plan.by_tier.to_string(index=False, float_format=lambda v: f"{v:,.0f}"),
+              "", "By platform:", plan.by_platform.to_string(index=False, float_format=lambda v: f"{v:,.0f}")]
+    shown = plan.selected.sort_values("spend", ascending=False, kind="stable").head(top).copy()
+    shown["followers"] = shown["followers"].map(lambda v: f"{v:,.0f}")
+    shown["posts"] = shown["posts"].map(lambda v: f"{v:.0f}")
+    lines += ["", f"Top {len(shown)} chosen creators by spend (all {len(plan.selected):,} in plan.csv):",
+              shown[["id", "platform", "tier", "followers", "category", "posts", "spend", "reach", "engagements",
+                     "conversions"]].to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
+    binding = [c for c in plan.checks if abs(c.slack) <= 1e-6 * max(1.0, abs(c.limit)) and c.rule not in
+               ("must_include", "exclude", "posts_per_creator")]
+    if binding:
+        lines += ["", "Rules at their limit:"] + [f"  - {c.label}: {_n(c.value, 2)} {c.sense} {_n(c.limit, 2)}"
+                                                  for c in binding]
+    if len(plan.reserves):
+        per_tier = plan.reserves.groupby("tier", sort=False).size()
+        lines += ["", "Reserves (ranked, call in order when a chosen creator declines): "
+                  + ", ".join(f"{tier} {count}" for tier, count in per_tier.items())]
+    lines += ["", "Every rule re-checked on the chosen creators: "
+              + ("all hold." if plan.feasible else "BROKEN: " + "; ".join(c.label for c in plan.checks if not c.holds))]
+    if plan.notes:
+        lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _fast_frame(book: _Book, name: str, frame: pd.DataFrame, decimals: dict[str, int]) -> None:
+    """A large table, one ``write_row`` per row with number formats set per column (a million-creator
+    roster chooses tens of thousands)."""
+    ws = book.wb.add_worksheet(name)
+    ws.write_row(0, 0, [str(c) for c in frame.columns], book.bold)
+    for c, column in enumerate(frame.columns):
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+        fmt = book.formats.get(decimals.get(str(column), 2), book.formats[2]) if numeric else None
+        ws.set_column(c, c, 14, fmt)
+    values = frame.astype(object).where(frame.notna(), None)
+    values = values.map(lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v)
+    for r, row in enumerate(values.itertuples(index=False, name=None), start=1):
+        ws.write_row(r, 0, row)
+    ws.freeze_panes(1, 0)
+    book.columns_seen += [(name, str(c)) for c in frame.columns]
+
+
+def _write_xlsx(plan: RosterPlan, target: Path) -> None:
+    book = _Book(target, f"mixopt roster: {plan.scenario.name}")
+    ws = book.wb.add_worksheet("Summary")
+    row = 0
+    for key, value in _provenance(plan).items():
+        ws.write_string(row, 0, key, book.bold)
+        ws.write_string(row, 1, str(value))
+        row += 1
+    facts = [("goal", _goal(plan)), ("status", plan.status.value), ("objective_value", plan.solution.objective),
+             ("bound", plan.solution.bound), ("gap", plan.solution.gap)]
+    facts += [(k, v) for k, v in plan.totals.items()]
+    for key, value in facts:
+        ws.write_string(row, 0, key, book.bold)
+        book.put(ws, row, 1, value, 6 if key == "gap" else 2)
+        row += 1
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 60)
+    decimals = {"followers": 0, "creators": 0, "posts": 0, "rank": 0, "acceptance_rate": 4, "fit_score": 4,
+                "value_per_spend": 4}
+    _fast_frame(book, "Selected creators", plan.selected, decimals)
+    tiers = book.frame("By tier", plan.by_tier, decimals)
+    chart = book.wb.add_chart({"type": "column"})
+    n = len(plan.by_tier)
+    chart.add_series({"name": "spend", "categories": ["By tier", 1, 0, n, 0], "values": ["By tier", 1, 2, n, 2]})
+    chart.set_title({"name": "Spend by tier"})
+    tiers.insert_chart(1, 8, chart)
+    book.frame("By platform", plan.by_platform, decimals)
+    _fast_frame(book, "Reserves", plan.reserves, decimals)
+    checks = pd.DataFrame([{"rule": c.rule, "label": c.label, "value": c.value, "sense": c.sense, "limit": c.limit,
+                            "slack": c.slack, "holds": c.holds} for c in plan.checks])
+    book.frame("Rule checks", checks)
+    docs = book.wb.add_worksheet("Data dictionary")
+    docs.write_row(0, 0, ["sheet", "column", "unit", "meaning"], book.bold)
+    for r, (sheet, column) in enumerate(book.columns_seen, start=1):
+        unit, meaning = ROSTER_COLUMN_DOCS.get(column) or COLUMN_DOCS.get(column, ("", ""))
+        docs.write_row(r, 0, [sheet, column, unit, meaning])
+    docs.set_column(0, 1, 20)
+    docs.set_column(3, 3, 80)
+    book.close()
+
+
+def write_roster_outputs(plan: RosterPlan, out_dir: Path) -> list[Path]:
+    """plan.csv (chosen creators), plan.json, plan.xlsx and reserves.csv, each written atomically."""
+    out_dir = Path(out_dir)
+    paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx", out_dir / "reserves.csv"]
+    write_text(paths[0], roster_plan_csv(plan))
+    write_text(paths[1], roster_plan_json(plan))
+    write_atomic(paths[2], lambda tmp: _write_xlsx(plan, tmp))
+    buffer = io.StringIO()
+    plan.reserves.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    write_text(paths[3], buffer.getvalue())
+    return paths

@@ -1,0 +1,114 @@
+"""Every rule of a roster scenario re-checked on the chosen creators with pandas sums, never with the model's arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mixopt.contract import RuleCheck, rule_check
+from mixopt.roster.model import ROSTER_KPIS
+from mixopt.scenario.schema import Scenario
+
+__all__ = ["check_roster_choice", "at_posts", "ROSTER_KPIS"]
+
+
+def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
+    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures)."""
+    picked = table[chosen].copy()
+    if posts is not None:
+        p = np.asarray(posts, dtype=float)[chosen]
+        picked["posts"] = p
+        picked["impressions"] = picked["impressions_per_post"].to_numpy() * p
+        picked["engagements"] = picked["engagements_per_post"].to_numpy() * p
+        picked["conversions"] = picked["conversions_per_post"].to_numpy() * p
+        picked["spend"] = (picked["fee_per_post"].to_numpy() * p + picked["product_cost"].to_numpy()
+                           + picked["handling_cost"].to_numpy())
+    return picked
+
+
+def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
+                        posts: np.ndarray | None = None) -> list[RuleCheck]:
+    """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
+
+    ``posts`` (per creator) recomputes spend and KPIs from per-post figures; without it, every
+    chosen creator makes ``roster.posts_per_creator`` posts.
+    """
+    s = scenario
+    assert s.roster is not None
+    picked = at_posts(table, chosen, posts)
+    cur = s.currency
+    spend = float(picked["spend"].sum())
+    checks: list[RuleCheck] = []
+    if s.budget is not None:
+        checks.append(rule_check("budget", f"budget ({s.budget:,.0f} {cur})", cur, spend, "<=", s.budget))
+    for kpi in ROSTER_KPIS:
+        floor = getattr(s.targets, kpi)
+        if floor:
+            checks.append(rule_check(f"target[{kpi}]", f"at least {floor:,.0f} {kpi}", kpi, float(picked[kpi].sum()), ">=",
+                                floor))
+    if s.targets.revenue:
+        revenue = float(picked["conversions"].sum()) * (s.economics.average_order_value or 0.0)
+        checks.append(rule_check("target[revenue]", f"at least {s.targets.revenue:,.0f} {cur} revenue", cur, revenue, ">=",
+                            s.targets.revenue))
+    if s.rules.max_creators is not None:
+        checks.append(rule_check("team_capacity", "team capacity", "creators", len(picked), "<=", s.rules.max_creators))
+    for kind, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
+        for name, band in bands.items():
+            group = picked[picked[column] == name]
+            g_spend = float(group["spend"].sum())
+            # shares as spend against share x total spend (so a plan with no spend keeps them)
+            if band.min_spend_share is not None:
+                checks.append(rule_check(f"{kind}_spend_share_min[{name}]", f"{name} at least {band.min_spend_share:.0%} of spend",
+                                    cur, g_spend, ">=", band.min_spend_share * spend))
+            if band.max_spend_share is not None:
+                checks.append(rule_check(f"{kind}_spend_share_max[{name}]", f"{name} at most {band.max_spend_share:.0%} of spend",
+                                    cur, g_spend, "<=", band.max_spend_share * spend))
+            if band.min_spend is not None:
+                checks.append(rule_check(f"{kind}_spend_min[{name}]", f"{name} spend", cur, g_spend, ">=", band.min_spend))
+            if band.max_spend is not None:
+                checks.append(rule_check(f"{kind}_spend_max[{name}]", f"{name} spend", cur, g_spend, "<=", band.max_spend))
+            if band.min_creators is not None:
+                checks.append(rule_check(f"{kind}_creators_min[{name}]", f"{name} creators", "creators", len(group), ">=",
+                                    band.min_creators))
+            if band.max_creators is not None:
+                checks.append(rule_check(f"{kind}_creators_max[{name}]", f"{name} creators", "creators", len(group), "<=",
+                                    band.max_creators))
+    cell_counts = (picked["tier"] + "." + picked["platform"]).value_counts()
+    for key, rule in s.rules.cells.items():
+        count = int(cell_counts.get(key, 0))
+        if rule.lock is not None:
+            checks.append(rule_check(f"cell_lock[{key}]", f"{key} locked", "creators", count, "==", rule.lock))
+        if rule.min_creators is not None:
+            checks.append(rule_check(f"cell_creators_min[{key}]", f"{key} creators", "creators", count, ">=",
+                                rule.min_creators))
+        if rule.max_creators is not None:
+            checks.append(rule_check(f"cell_creators_max[{key}]", f"{key} creators", "creators", count, "<=",
+                                rule.max_creators))
+    categories = picked["category"].value_counts()
+    for name, rule in s.roster.categories.items():
+        count = int(categories.get(name, 0))
+        if rule.min_creators is not None:
+            checks.append(rule_check(f"category_min[{name}]", f"at least {rule.min_creators} {name} creators", "creators",
+                                count, ">=", rule.min_creators))
+        if rule.max_creators is not None:
+            checks.append(rule_check(f"category_max[{name}]", f"at most {rule.max_creators} {name} creators", "creators",
+                                count, "<=", rule.max_creators))
+    if s.roster.max_per_overlap_group is not None:
+        groups = picked.loc[picked["overlap_group"] != "", "overlap_group"].value_counts()
+        largest = int(groups.max()) if len(groups) else 0
+        checks.append(rule_check("overlap_groups", f"at most {s.roster.max_per_overlap_group} creators per overlap group",
+                            "creators", largest, "<=", s.roster.max_per_overlap_group))
+    if posts is not None:
+        p = np.asarray(posts)[chosen]
+        low, high = s.roster.posts_per_creator, s.roster.max_posts_per_creator or s.roster.posts_per_creator
+        outside = int(((p < low) | (p > high)).sum())
+        checks.append(rule_check("posts_per_creator", f"{low} to {high} posts per chosen creator", "creators", outside,
+                            "==", 0))
+    for column, limit in s.roster.resource_caps.items():
+        used = float(np.nan_to_num(picked[column].to_numpy(dtype=float)).sum())
+        checks.append(rule_check(f"resource[{column}]", f"total {column}", column, used, "<=", limit))
+    missing = int((table["must_include"].to_numpy(dtype=bool) & ~chosen).sum())
+    checks.append(rule_check("must_include", "every must-include creator chosen", "creators", missing, "==", 0))
+    excluded = int((table["exclude"].to_numpy(dtype=bool) & chosen).sum())
+    checks.append(rule_check("exclude", "no excluded creator chosen", "creators", excluded, "==", 0))
+    return checks

@@ -1,0 +1,319 @@
+"""Roster mode's model, built from arrays: one yes/no decision per creator.
+
+A million PuLP variables take ~6 s to build (research/solver-benchmarks.md), so the roster
+model is built directly as sparse arrays (the same :class:`~mixopt.solve.LinearArrays` the
+tier mode's solve path uses). Every rule of tier mode is a row over the chosen creators;
+category quotas, overlap groups and resource caps are rows too (FORMULATION.md section 2).
+Each creator is one piece of the roster's own diminishing returns, so no curves are needed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mixopt.errors import Issue, ScenarioError
+from mixopt.roster.table import Roster
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.types import LinearArrays
+
+__all__ = ["RosterModel", "build_roster_model", "objective_vector", "table_issues", "ROSTER_KPIS"]
+
+ROSTER_KPIS = ("reach", "impressions", "engagements", "conversions")
+
+
+@dataclass(frozen=True)
+class RosterModel:
+    """The roster model: arrays in minimisation form plus what a report needs to read them."""
+
+    scenario: Scenario
+    roster: Roster
+    arrays: LinearArrays
+    sign: float  # planner objective = sign * (arrays.costs[0] @ x)
+    objective: np.ndarray  # per column, in the planner's sense (maximised, or spend minimised)
+    row_labels: list[str]  # planner words per row
+    extra_posts: int = 0  # columns n..2n-1 are extra posts per creator (0..extra_posts) when above 0
+
+    @property
+    def creators(self) -> int:
+        """Number of creators (the first ``creators`` columns are the yes/no choices)."""
+        return len(self.roster.table)
+
+
+def objective_vector(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
+    """What each creator adds to the scenario's goal (for 'minimize: spend', its spend)."""
+    obj = scenario.objective
+    eco = scenario.economics
+    aov = eco.average_order_value or 0.0
+    if obj.minimize == "spend":
+        return table["spend"].to_numpy(dtype=float)
+    goal = obj.maximize
+    if goal in ROSTER_KPIS:
+        return table[goal].to_numpy(dtype=float)
+    conversions = table["conversions"].to_numpy(dtype=float)
+    if goal == "revenue":
+        return aov * conversions
+    if goal == "profit":
+        return (aov * eco.margin_rate - eco.commission_per_conversion) * conversions - table["spend"].to_numpy(float)
+    if goal == "value":
+        assert obj.value_per_unit
+        total = np.zeros(len(table))
+        for kpi, weight in obj.value_per_unit.items():
+            total += weight * table[kpi].to_numpy(dtype=float)
+        return total
+    assert goal == "column" and obj.column
+    return _column(scenario, table, obj.column, "objective.column")
+
+
+def objective_per_extra_post(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
+    """What one more post of each creator adds to the goal (reach and columns: nothing)."""
+    obj = scenario.objective
+    eco = scenario.economics
+    aov = eco.average_order_value or 0.0
+    fee = table["fee_per_post"].to_numpy(dtype=float)
+    if obj.minimize == "spend":
+        return fee
+    per_post = {k: table[f"{k}_per_post"].to_numpy(dtype=float) for k in ("impressions", "engagements", "conversions")}
+    per_post["reach"] = np.zeros(len(table))
+    goal = obj.maximize
+    if goal in ROSTER_KPIS:
+        return per_post[goal]
+    if goal == "revenue":
+        return aov * per_post["conversions"]
+    if goal == "profit":
+        return (aov * eco.margin_rate - eco.commission_per_conversion) * per_post["conversions"] - fee
+    if goal == "value":
+        assert obj.value_per_unit
+        return sum((w * per_post[k] for k, w in obj.value_per_unit.items()), np.zeros(len(table)))
+    return np.zeros(len(table))  # a column's value is per creator, not per post
+
+
+def _numeric_columns(table: pd.DataFrame) -> list[str]:
+    return sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                  and not pd.api.types.is_bool_dtype(table[c]) and c not in ("defaults_mask",))
+
+
+def _column_issue(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> Issue | None:
+    if name in table.columns and pd.api.types.is_numeric_dtype(table[name]) \
+            and not pd.api.types.is_bool_dtype(table[name]):
+        return None
+    numeric = _numeric_columns(table)
+    close = difflib.get_close_matches(name, numeric, n=1, cutoff=0.6)
+    fix = f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(numeric)}"
+    return Issue(scenario.source_file, path, "is not a numeric column of the creator table", fix, name)
+
+
+def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
+    """What a roster scenario names that its creator table lacks: every problem at once."""
+    s = scenario
+    assert s.roster is not None
+    issues: list[Issue] = []
+    if s.objective.maximize == "column" and s.objective.column:
+        found = _column_issue(s, table, s.objective.column, "objective.column")
+        issues += [found] if found else []
+    for column in s.roster.resource_caps:
+        found = _column_issue(s, table, column, f"roster.resource_caps.{column}")
+        issues += [found] if found else []
+    present = sorted(set(table["category"]) - {""})
+    for name in s.roster.categories:
+        if name not in present:
+            close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
+            fix = (f"Did you mean '{close[0]}'?" if close
+                   else f"Use a category of the table: {', '.join(present) or '(the table has no category column)'}")
+            issues.append(Issue(s.source_file, f"roster.categories.{name}", "no creator in the table has this category",
+                                fix))
+    return issues
+
+
+def _column(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> np.ndarray:
+    found = _column_issue(scenario, table, name, path)
+    if found is not None:
+        raise ScenarioError([found])
+    return np.nan_to_num(table[name].to_numpy(dtype=float), nan=0.0)
+
+
+class _Rows:
+    """Rows collected as (columns, coefficients, lower, upper, name, label), then packed as CSR."""
+
+    def __init__(self, n: int, extra: bool = False) -> None:
+        self.n = n
+        self.extra = extra  # columns n..2n-1 are extra posts
+        self.all = np.arange(n, dtype=np.int64)
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.names: list[str] = []
+        self.labels: list[str] = []
+        self.pairs: tuple[np.ndarray, np.ndarray, float] | None = None  # bulk rows, packed last
+
+    def add(self, cols: np.ndarray, vals: np.ndarray, lower: float, upper: float, name: str, label: str) -> None:
+        keep = vals != 0
+        self.parts.append((cols[keep], vals[keep]))
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.names.append(name)
+        self.labels.append(label)
+
+    def add2(self, cols: np.ndarray, per_creator: np.ndarray, per_extra_post: np.ndarray | None, lower: float,
+             upper: float, name: str, label: str) -> None:
+        """A row over creators ``cols`` (given per creator) and, with extra posts, their post columns."""
+        if self.extra and per_extra_post is not None:
+            self.add(np.concatenate([cols, cols + self.n]), np.concatenate([per_creator, per_extra_post]), lower,
+                     upper, name, label)
+        else:
+            self.add(cols, per_creator, lower, upper, name, label)
+
+    def add_pairs(self, first: np.ndarray, second: np.ndarray, coefficient: float, names: list[str],
+                  label: str) -> None:
+        """One row per pair, ``x[first] + coefficient * x[second] <= 0``, added in bulk (after the others)."""
+        self.pairs = (first, second, coefficient)
+        self.lower += [-math.inf] * len(first)
+        self.upper += [0.0] * len(first)
+        self.names += names
+        self.labels += [label] * len(first)
+
+    def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lengths = np.array([len(c) for c, _ in self.parts], dtype=np.int64)
+        index_parts = [c for c, _ in self.parts]
+        value_parts = [v for _, v in self.parts]
+        pairs = self.pairs
+        if pairs is not None:
+            first, second, coefficient = pairs
+            lengths = np.concatenate([lengths, np.full(len(first), 2, dtype=np.int64)])
+            index_parts.append(np.stack([first, second], axis=1).ravel())
+            value_parts.append(np.tile([1.0, coefficient], len(first)))
+        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        index = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int64)
+        value = np.concatenate(value_parts) if value_parts else np.zeros(0)
+        return starts, index.astype(np.int64), value.astype(float)
+
+
+def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, fee: np.ndarray | None,
+                column: str, kind: str) -> None:
+    cur = s.currency
+    groups = table[column].to_numpy()
+    bands = s.rules.tiers if kind == "tier" else s.rules.platforms
+    for name, band in bands.items():
+        member = groups == name
+        cols = rows.all[member]
+        ones = np.ones(len(cols))
+        if band.min_spend_share is not None:
+            rows.add2(rows.all, spend * (member - band.min_spend_share),
+                      None if fee is None else fee * (member - band.min_spend_share), 0.0, math.inf,
+                     f"{kind}_spend_share_min_{name}", f"{name} at least {band.min_spend_share:.0%} of spend")
+        if band.max_spend_share is not None:
+            rows.add2(rows.all, spend * (member - band.max_spend_share),
+                      None if fee is None else fee * (member - band.max_spend_share), -math.inf, 0.0,
+                     f"{kind}_spend_share_max_{name}", f"{name} at most {band.max_spend_share:.0%} of spend")
+        if band.min_spend is not None or band.max_spend is not None:
+            lo = band.min_spend if band.min_spend is not None else -math.inf
+            hi = band.max_spend if band.max_spend is not None else math.inf
+            rows.add2(cols, spend[member], None if fee is None else fee[member], lo, hi, f"{kind}_spend_{name}",
+                     f"{name} spend between {lo:,.0f} and {hi:,.0f} {cur}")
+        if band.min_creators is not None or band.max_creators is not None:
+            lo = band.min_creators if band.min_creators is not None else -math.inf
+            hi = band.max_creators if band.max_creators is not None else math.inf
+            rows.add(cols, ones, lo, hi, f"{kind}_creators_{name}", f"{name} creators between {lo:g} and {hi:g}")
+
+
+def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
+    """Build the roster model's rows, bounds and objective from a validated roster."""
+    s = scenario
+    assert s.roster is not None
+    table = roster.table
+    problems = table_issues(s, table)
+    if problems:
+        raise ScenarioError(problems)
+    n = len(table)
+    most = s.roster.max_posts_per_creator or s.roster.posts_per_creator
+    extra = max(most - s.roster.posts_per_creator, 0)
+    rows = _Rows(n, extra=extra > 0)
+    spend = table["spend"].to_numpy(dtype=float)
+    fee = table["fee_per_post"].to_numpy(dtype=float) if extra else None
+
+    def per_post(kpi: str) -> np.ndarray | None:
+        if not extra:
+            return None
+        return np.zeros(n) if kpi == "reach" else table[f"{kpi}_per_post"].to_numpy(dtype=float)
+
+    if s.budget is not None:
+        rows.add2(rows.all, spend, fee, -math.inf, s.budget, "budget", f"budget ({s.budget:,.0f} {s.currency})")
+    for kpi in ROSTER_KPIS:
+        floor = getattr(s.targets, kpi)
+        if floor:
+            rows.add2(rows.all, table[kpi].to_numpy(dtype=float), per_post(kpi), floor, math.inf, f"target_{kpi}",
+                      f"at least {floor:,.0f} {kpi}")
+    if s.targets.revenue:
+        aov = s.economics.average_order_value or 0.0
+        conv_post = per_post("conversions")
+        rows.add2(rows.all, aov * table["conversions"].to_numpy(dtype=float),
+                  None if conv_post is None else aov * conv_post, s.targets.revenue, math.inf,
+                  "target_revenue", f"at least {s.targets.revenue:,.0f} {s.currency} revenue")
+    if s.rules.max_creators is not None:
+        rows.add(rows.all, np.ones(n), -math.inf, s.rules.max_creators, "team_capacity",
+                 f"team capacity ({s.rules.max_creators} creators)")
+    _group_rows(rows, s, table, spend, fee, "tier", "tier")
+    _group_rows(rows, s, table, spend, fee, "platform", "platform")
+    keys = (table["tier"] + "." + table["platform"]).to_numpy()
+    for key, rule in s.rules.cells.items():
+        lo = rule.lock if rule.lock is not None else rule.min_creators
+        hi = rule.lock if rule.lock is not None else rule.max_creators
+        if lo is None and hi is None:
+            continue
+        cols = rows.all[keys == key]
+        rows.add(cols, np.ones(len(cols)), -math.inf if lo is None else lo, math.inf if hi is None else hi,
+                 f"cell_creators_{key}", f"{key} creators" + (f" locked at {lo}" if rule.lock is not None else ""))
+    category = table["category"].to_numpy()
+    for name, rule in s.roster.categories.items():
+        cols = rows.all[category == name]
+        lo = rule.min_creators if rule.min_creators is not None else -math.inf
+        hi = rule.max_creators if rule.max_creators is not None else math.inf
+        rows.add(cols, np.ones(len(cols)), lo, hi, f"category_{name}", f"{name} creators between {lo:g} and {hi:g}")
+    cap = s.roster.max_per_overlap_group
+    if cap is not None:
+        groups = table["overlap_group"].to_numpy()
+        named = groups != ""
+        labels, inverse, counts = np.unique(groups[named], return_inverse=True, return_counts=True)
+        members = rows.all[named]
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        for g in np.nonzero(counts > cap)[0]:
+            cols = members[order[bounds[g]:bounds[g + 1]]]
+            rows.add(cols, np.ones(len(cols)), -math.inf, cap, f"overlap_{labels[g]}",
+                     f"at most {cap} creators of overlap group {labels[g]}")
+    for column, limit in s.roster.resource_caps.items():
+        values = _column(s, table, column, f"roster.resource_caps.{column}")
+        rows.add(rows.all, values, -math.inf, limit, f"resource_{column}", f"total {column} at most {limit:,.6g}")
+    lower = table["must_include"].to_numpy(dtype=float)
+    upper = np.where(table["exclude"].to_numpy(dtype=bool), 0.0, 1.0)
+    objective = objective_vector(s, table)
+    names = table["id"].tolist()
+    if extra:  # extra posts only for a chosen creator: post_i - extra * x_i <= 0
+        rows.add_pairs(rows.all + n, rows.all, -float(extra), [f"posts_{i}" for i in names],
+                       "extra posts only for a chosen creator")
+        lower = np.concatenate([lower, np.zeros(n)])
+        upper = np.concatenate([upper, np.where(upper > 0, float(extra), 0.0)])
+        objective = np.concatenate([objective, objective_per_extra_post(s, table)])
+        names = names + [f"{i}+posts" for i in names]
+    sign = 1.0 if s.objective.minimize == "spend" else -1.0
+    starts, index, value = rows.packed()
+    arrays = LinearArrays(
+        names=names,
+        col_lower=lower,
+        col_upper=upper,
+        integer=np.ones(len(lower), dtype=bool),
+        row_names=rows.names,
+        row_lower=np.array(rows.lower, dtype=float),
+        row_upper=np.array(rows.upper, dtype=float),
+        starts=starts,
+        index=index,
+        value=value,
+        costs=[sign * objective],
+        stage_labels=["goal"],
+    )
+    return RosterModel(scenario=s, roster=roster, arrays=arrays, sign=sign, objective=objective,
+                       row_labels=rows.labels, extra_posts=extra)

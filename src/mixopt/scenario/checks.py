@@ -1,0 +1,441 @@
+"""Meaning checks across fields of a structurally valid scenario, one function per rule.
+
+Each check returns a list of :class:`~mixopt.errors.Issue`; all of them are collected and
+raised together, so a planner fixes everything in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+
+from mixopt.errors import Issue, format_value
+from mixopt.scenario.defaults import default_value, known_platforms, known_tiers
+from mixopt.scenario.reading import RawScenario
+from mixopt.scenario.schema import PARAMETERS, Scenario
+
+__all__ = ["check_scenario"]
+
+_RATE_LIMITS = {
+    "reach_rate": (0.0, 10.0, "people reached per follower per post, e.g. 0.2"),
+    "engagement_rate": (0.0, 1.0, "a fraction, e.g. 0.03 for 3%"),
+    "conversion_rate": (0.0, 1.0, "a fraction, e.g. 0.02 for 2%"),
+    "acceptance_rate": (0.0, 1.0, "a fraction, e.g. 0.4 for 40%"),
+}
+_TARGET_KPIS = ("reach", "impressions", "engagements", "conversions", "revenue")
+
+
+def _n(value: float) -> str:
+    """A number in a message: whole numbers without decimals, others as written."""
+    return format_value(float(value))
+
+
+class _Ctx:
+    def __init__(self, scenario: Scenario, raw: RawScenario | None) -> None:
+        self.s = scenario
+        self.raw = raw
+        self.issues: list[Issue] = []
+
+    def add(self, path: str, problem: str, fix: str, *value: object) -> None:
+        origin = self.raw.origin_of_text(path) if self.raw else self.s.source_file
+        self.issues.append(Issue(origin, path, problem, fix, *value))
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+    if close:
+        return f"Did you mean '{close[0]}'?"
+    return "Use one of: " + ", ".join(options)
+
+
+def _check_tiers(c: _Ctx) -> None:
+    s = c.s
+    if not s.tiers:
+        c.add("tiers", "at least one tier is needed", "Remove 'tiers:' to use pico, nano and micro")
+        return
+    bands = sorted(s.tiers.items(), key=lambda kv: kv[1][0])
+    for name, (low, high) in bands:
+        if high <= low:
+            c.add(f"tiers.{name}", "the follower band's upper bound must be above its lower bound",
+                  "Write [lower, upper], e.g. [1000, 10000]", [low, high])
+    for (a, (_, a_hi)), (b, (b_lo, _)) in zip(bands, bands[1:]):
+        if b_lo < a_hi:
+            c.add(f"tiers.{b}", f"the follower band overlaps tier {a}, which ends at {_n(a_hi)}",
+                  f"Start {b} at {_n(a_hi)} or above", list(s.tiers[b]))
+    seen: set[str] = set()
+    for index, platform in enumerate(s.platforms):
+        if platform in seen:
+            c.add(f"platforms[{index}]", "this platform is already listed", "List each platform once", platform)
+        seen.add(platform)
+    if not s.platforms:
+        c.add("platforms", "at least one platform is needed", "List platforms, e.g. [instagram, tiktok]")
+
+
+def _check_assumption_keys(c: _Ctx) -> None:
+    s = c.s
+    tiers, platforms = list(s.tiers), list(s.platforms)
+    cells = [f"{t}.{p}" for t in tiers for p in platforms]
+    for key in s.assumptions:
+        if key in tiers or key in platforms or key in cells:
+            continue
+        c.add(f"assumptions.{key}", "not a tier, platform or tier.platform cell of this scenario",
+              _suggest(key, tiers + platforms + cells), key)
+
+
+def _given(s: Scenario, tier: str, platform: str, name: str) -> tuple[object, str]:
+    """The most specific value the scenario sets for one cell's parameter, and its key."""
+    given, where = None, ""
+    for key in (tier, platform, f"{tier}.{platform}"):
+        block = s.assumptions.get(key)
+        if block is not None and getattr(block, name) is not None:
+            given, where = getattr(block, name), key
+    return given, where
+
+
+def _check_missing_defaults(c: _Ctx) -> None:
+    """Tiers and platforms without built-in defaults need their numbers in the scenario."""
+    s = c.s
+    missing: dict[tuple[str, str], list[str]] = {}
+    for tier, platform in s.cells:
+        for name in PARAMETERS:
+            if _given(s, tier, platform, name)[0] is None and default_value(tier, platform, name) is None:
+                missing.setdefault((tier, platform), []).append(name)
+    if not missing:
+        return
+    covered: set[tuple[str, str]] = set()
+    tiers, platforms = list(known_tiers()), list(known_platforms())
+    for index, platform in enumerate(s.platforms):
+        names = _ordered({n for (_, p), ns in missing.items() if p == platform for n in ns})
+        if platform in platforms or not names:
+            continue
+        close = difflib.get_close_matches(platform, platforms, n=1, cutoff=0.6)
+        hint = f"Did you mean '{close[0]}'? If not," if close else f"Use one of {', '.join(platforms)}, or"
+        c.add(f"platforms[{index}]", "mixopt has no built-in numbers for this platform",
+              f"{hint} set {_list(names)} under 'assumptions: {{{platform}: ...}}'", platform)
+        covered |= {key for key in missing if key[1] == platform}
+    for tier in s.tier_names:
+        names = _ordered({n for (t, _), ns in missing.items() if t == tier for n in ns})
+        if tier in tiers or not names:
+            continue
+        c.add(f"tiers.{tier}", "mixopt has no built-in numbers for this tier",
+              f"Use a tier with built-in numbers ({', '.join(tiers)}), or set {_list(names)} under "
+              f"'assumptions: {{{tier}: ...}}'",
+              list(s.tiers[tier]))
+        covered |= {key for key in missing if key[0] == tier}
+    for (tier, platform), names in missing.items():
+        if (tier, platform) not in covered:
+            c.add(f"assumptions.{tier}.{platform}", f"no built-in default for {_list(names)}",
+                  f"Set them under 'assumptions: {{{tier}.{platform}: ...}}' (see 'mixopt defaults')")
+
+
+def _ordered(names: set[str]) -> list[str]:
+    return [n for n in PARAMETERS if n in names]
+
+
+def _list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _check_values(c: _Ctx) -> None:
+    s = c.s
+    keys = set(s.tiers) | set(s.platforms) | {f"{t}.{p}" for t, p in s.cells}
+    # Every value written is checked, also one that a more specific key overrides everywhere.
+    for key, block in s.assumptions.items():
+        if key not in keys:
+            continue  # reported by _check_assumption_keys
+        for name in PARAMETERS:
+            given = getattr(block, name)
+            if given is None:
+                continue
+            path = f"assumptions.{key}.{name}"
+            base = given.base
+            low = given.low if given.low is not None else base
+            high = given.high if given.high is not None else base
+            if not low <= base <= high:
+                c.add(path, "the range must run low <= base <= high", "Order the range as low, base, high",
+                      {"low": low, "base": base, "high": high})
+            if name in _RATE_LIMITS:
+                lo, hi, example = _RATE_LIMITS[name]
+                if not lo < base <= hi:
+                    if hi == 1 and 1 < base <= 100:
+                        example = f"a fraction: for {base:g}%, write {_n(base / 100)}"
+                    c.add(path, f"must be above {lo:g} and at most {hi:g}", f"Write it as {example}", base)
+            if name in ("pool", "max_posts") and (base != int(base) or base < 1):
+                c.add(path, "must be a whole number of at least 1", "Write a whole number, e.g. 3", base)
+    # Typical followers must fit the tier's band wherever they apply.
+    reported: set[tuple[str, str]] = set()
+    for tier, platform in s.cells:
+        band_lo, band_hi = s.tiers[tier]
+        given, where = _given(s, tier, platform, "typical_followers")
+        if given is not None:
+            base = given.base  # type: ignore[attr-defined]
+            if (where, tier) not in reported and not band_lo <= base < band_hi:
+                reported.add((where, tier))
+                c.add(f"assumptions.{where}.typical_followers",
+                      f"lies outside the {tier} follower band {_n(band_lo)}-{_n(band_hi)}",
+                      "Use a follower count inside the band or change 'tiers:'", base)
+            continue
+        default = default_value(tier, platform, "typical_followers")
+        if default is not None and not band_lo <= default.base < band_hi and ("", tier) not in reported:
+            reported.add(("", tier))  # a re-drawn band that the built-in default no longer fits
+            c.add(f"tiers.{tier}",
+                  f"the built-in typical follower count {_n(default.base)} lies outside this band",
+                  f"Set 'assumptions: {{{tier}: {{typical_followers: N}}}}' with N inside the band",
+                  list(s.tiers[tier]))
+
+
+def _check_curve(c: _Ctx, path: str, curve: object) -> None:
+    if curve is None or curve == "none":
+        return
+    points = list(curve)  # type: ignore[call-overload]
+    if not points:
+        c.add(path, "needs at least one [share, slope] pair", "Write e.g. [[0.25, 1.0], [1.0, 0.7]] or 'none'")
+        return
+    fix = "Write [[end_share, slope], ...] with shares rising to 1 and slopes falling, first slope 1.0"
+    if points[0][1] != 1.0:
+        c.add(path, "the first slope must be 1.0 (full value for the first creators)", fix, points[0][1])
+    shares = [p[0] for p in points]
+    slopes = [p[1] for p in points]
+    if any(not 0 < x <= 1 for x in shares) or any(b <= a for a, b in zip(shares, shares[1:])):
+        c.add(path, "end shares must rise strictly and lie between 0 and 1", fix, shares)
+    if any(x < 0 for x in slopes) or any(b > a for a, b in zip(slopes, slopes[1:])):
+        c.add(path, "slopes must not rise or go below 0 (returns diminish)", fix, slopes)
+
+
+def _check_curves(c: _Ctx) -> None:
+    _check_curve(c, "diminishing_returns", c.s.diminishing_returns)
+    for key, block in c.s.assumptions.items():
+        _check_curve(c, f"assumptions.{key}.diminishing_returns", block.diminishing_returns)
+
+
+def _check_objective(c: _Ctx) -> None:
+    s = c.s
+    obj = s.objective
+    aov = s.economics.average_order_value
+    if obj.maximize is not None and obj.minimize is not None:
+        c.add("objective", "has both 'maximize' and 'minimize'",
+              "Keep one goal: 'objective: {maximize: reach}' or 'objective: {minimize: spend}'")
+        return
+    if obj.maximize is None and obj.minimize is None:
+        c.add("objective", "has no goal", "Write 'objective: {maximize: reach}' or 'objective: {minimize: spend}'")
+        return
+    if obj.maximize == "value" and not obj.value_per_unit:
+        c.add("objective.value_per_unit", "is needed to maximise value (money per unit of each KPI)",
+              "Add e.g. 'value_per_unit: {reach: 0.002, conversions: 30}'")
+    if obj.value_per_unit and obj.maximize != "value":
+        c.add("objective.value_per_unit", "is only used with 'maximize: value'",
+              "Remove it or set 'maximize: value'")
+    if aov is None:
+        uses = [f"to maximise {obj.maximize}"] if obj.maximize in ("revenue", "profit") else []
+        uses += ["for the revenue target"] if s.targets.revenue is not None else []
+        if uses:
+            c.add("economics.average_order_value", f"is needed {' and '.join(uses)} (revenue per conversion)",
+                  "Add 'economics: {average_order_value: 45}' in the scenario currency")
+    if obj.maximize == "profit" and aov is not None:
+        kept = aov * s.economics.margin_rate
+        if s.economics.commission_per_conversion > kept:
+            c.add("economics.commission_per_conversion",
+                  f"is more than the margin kept per sale ({_n(aov)} x {s.economics.margin_rate:g} = {_n(kept)}), "
+                  "so every sale loses money",
+                  "Lower the commission or raise average_order_value or margin_rate",
+                  s.economics.commission_per_conversion)
+    if obj.maximize is not None and s.budget is None:
+        c.add("budget", f"is needed to maximise {obj.maximize} (the media budget caps spend)",
+              "Add 'budget: 50000' in the scenario currency")
+    if obj.minimize == "spend":
+        t = s.targets
+        if all(v is None or v == 0 for v in (t.reach, t.impressions, t.engagements, t.conversions, t.revenue)):
+            c.add("targets", "minimising spend needs at least one target above 0, or the cheapest plan is empty",
+                  "Add e.g. 'targets: {reach: 1000000}'")
+
+
+def _check_band(c: _Ctx, path: str, band: object) -> None:
+    b = band
+    pairs = (("min_spend_share", "max_spend_share"), ("min_spend", "max_spend"), ("min_creators", "max_creators"))
+    for lo_name, hi_name in pairs:
+        lo, hi = getattr(b, lo_name), getattr(b, hi_name)
+        if lo is not None and hi is not None and lo > hi:
+            c.add(f"{path}.{hi_name}", f"is below {lo_name}, {_n(lo)}", f"Lower {lo_name} or raise {hi_name}", hi)
+    budget = c.s.budget
+    min_spend = getattr(b, "min_spend", None)
+    if min_spend is not None and budget is not None and min_spend > budget:
+        c.add(f"{path}.min_spend", f"is above the whole budget, {_n(budget)}", "Lower min_spend or raise budget",
+              min_spend)
+    cap = c.s.rules.max_creators
+    min_creators = getattr(b, "min_creators", None)
+    if min_creators is not None and cap is not None and min_creators > cap:
+        c.add(f"{path}.min_creators", f"is above the team capacity rules.max_creators, {cap}",
+              "Lower min_creators or raise rules.max_creators", min_creators)
+
+
+def _check_rules(c: _Ctx) -> None:
+    s = c.s
+    rules = s.rules
+    tiers, platforms = list(s.tiers), list(s.platforms)
+    cells = [f"{t}.{p}" for t in tiers for p in platforms]
+    for group, names, label in (("tiers", tiers, "tier"), ("platforms", platforms, "platform")):
+        bands = getattr(rules, group)
+        for key, band in bands.items():
+            if key not in names:
+                c.add(f"rules.{group}.{key}", f"not a {label} of this scenario", _suggest(key, names), key)
+                continue
+            _check_band(c, f"rules.{group}.{key}", band)
+        total_min = sum(b.min_spend_share or 0 for b in bands.values())
+        if total_min > 1 + 1e-9:
+            c.add(f"rules.{group}", "the min_spend_share values add up to more than 1 (100% of spend)",
+                  "Lower some min_spend_share values", round(total_min, 4))
+    for key, rule in rules.cells.items():
+        path = f"rules.cells.{key}"
+        if key not in cells:
+            c.add(path, "not a tier.platform cell of this scenario", _suggest(key, cells), key)
+            continue
+        others = (rule.min_creators, rule.max_creators, rule.min_if_used)
+        if rule.lock is not None and any(v is not None for v in others):
+            c.add(f"{path}.lock", "a locked cell cannot also have min/max rules",
+                  "Keep either lock or the min/max rules", rule.lock)
+        if rule.min_creators is not None and rule.max_creators is not None and rule.min_creators > rule.max_creators:
+            c.add(f"{path}.max_creators", f"is below min_creators, {rule.min_creators}",
+                  "Lower min_creators or raise max_creators", rule.max_creators)
+        cap = rules.max_creators
+        if rule.min_creators is not None and cap is not None and rule.min_creators > cap:
+            c.add(f"{path}.min_creators", f"is above the team capacity rules.max_creators, {cap}",
+                  "Lower min_creators or raise rules.max_creators", rule.min_creators)
+    if rules.max_creators is not None:
+        locked = sum(r.lock or 0 for r in rules.cells.values())
+        if locked > rules.max_creators:
+            c.add("rules.max_creators", f"is below the {locked} creators locked in rules.cells",
+                  "Raise max_creators or lower the locks", rules.max_creators)
+
+
+def _check_baseline(c: _Ctx) -> None:
+    s = c.s
+    cells = [f"{t}.{p}" for t, p in s.cells]
+    for key, mix in s.baseline.items():
+        path = f"baseline.{key}"
+        if key not in cells:
+            c.add(path, "not a tier.platform cell of this scenario", _suggest(key, cells), key)
+            continue
+        if mix.posts is not None and mix.posts < mix.creators:
+            c.add(f"{path}.posts", f"is below the {mix.creators} creators (each creator posts at least once)",
+                  f"Use posts of at least {mix.creators}", mix.posts)
+
+
+def _check_budget(c: _Ctx) -> None:
+    if c.s.budget is not None and not math.isfinite(c.s.budget):
+        c.add("budget", "must be a finite number", "Write a plain number, e.g. 50000", c.s.budget)
+
+
+def _check_reachable(c: _Ctx) -> None:
+    """Targets and locks that no plan could meet whatever the budget (the pools are too small)."""
+    from mixopt.scenario.cells import resolve_cells
+    from mixopt.scenario.outcomes import evaluate_mix, totals_of
+
+    s = c.s
+    cells = resolve_cells(s)
+    for cell in cells:
+        rule = s.rules.cells.get(cell.key)
+        if rule is None:
+            continue
+        why = (f"{cell.accepting_pool} creators who would accept in {cell.key}, "
+               f"pool {_n(cell.pool)} x acceptance_rate {cell.acceptance_rate:g}")
+        for name in ("lock", "min_creators"):
+            value = getattr(rule, name)
+            if value is not None and value > cell.accepting_pool:
+                c.add(f"rules.cells.{cell.key}.{name}", f"is more than the {why}",
+                      f"Lower {name} or raise pool / acceptance_rate for {cell.key}", value)
+    # everyone who would accept, each posting the most, after diminishing returns
+    everyone = evaluate_mix(cells, {cell.key: cell.accepting_pool for cell in cells},
+                            {cell.key: cell.accepting_pool * cell.max_posts for cell in cells}, s.economics)
+    most = totals_of(everyone, s.economics)
+    for kpi in _TARGET_KPIS:
+        top = most[kpi]
+        floor = getattr(s.targets, kpi)
+        if floor and floor > top * (1 + 1e-9) + 1e-9:
+            c.add(f"targets.{kpi}",
+                  f"is more than the {_n(round(top, 2))} that all creators who would accept could deliver",
+                  "Lower the target, add platforms or tiers, or raise pool / acceptance_rate / max_posts", floor)
+
+
+def _check_roster(c: _Ctx) -> None:
+    s = c.s
+    obj = s.objective
+    if obj.maximize == "column" and not obj.column:
+        c.add("objective.column", "is needed to maximise a column (the creator-table column to sum)",
+              "Add e.g. 'column: fit_score' under objective")
+    if obj.column and obj.maximize != "column":
+        c.add("objective.column", "is only used with 'maximize: column'", "Remove it or set 'maximize: column'",
+              obj.column)
+    if s.roster is None:
+        if obj.maximize == "column":
+            c.add("objective.maximize", "a column can only be maximised in roster mode",
+                  "Add a 'roster: {file: creators.csv}' block, or maximise a KPI such as reach", "column")
+        return
+    for cell, rule in s.rules.cells.items():
+        if rule.min_if_used is not None:
+            c.add(f"rules.cells.{cell}.min_if_used", "is tier mode only (in roster mode each creator is one choice)",
+                  "Use min_creators, or remove it", rule.min_if_used)
+    most = s.roster.max_posts_per_creator
+    if most is not None and most < s.roster.posts_per_creator:
+        c.add("roster.max_posts_per_creator", f"is below posts_per_creator, {s.roster.posts_per_creator}",
+              "Raise max_posts_per_creator or lower posts_per_creator", most)
+    for name, rule in s.roster.categories.items():
+        if rule.min_creators is not None and rule.max_creators is not None and rule.min_creators > rule.max_creators:
+            c.add(f"roster.categories.{name}.max_creators", f"is below min_creators, {rule.min_creators}",
+                  "Lower min_creators or raise max_creators", rule.max_creators)
+    if s.baseline:
+        c.add("baseline", "is tier mode only (a roster plan names creators)", "Remove the baseline block")
+
+
+def _check_sweep(c: _Ctx) -> None:
+    s = c.s
+    if s.sweep is None:
+        return
+    from mixopt.errors import ScenarioError
+    from mixopt.scenario.fields import field_value, parse_values, row_for
+
+    values = s.sweep.values
+    if isinstance(values, str):
+        try:
+            parse_values(values, "sweep.values")
+        except ScenarioError as err:
+            c.add("sweep.values", err.issues[0].problem,
+                  "Write 'start:stop:step' such as '10000:100000:5000', or a list such as [20000, 40000]", values)
+    elif not values:
+        c.add("sweep.values", "is empty", "List at least one value, e.g. [20000, 40000]")
+    if field_value(s, s.sweep.field) is None and row_for(s.sweep.field) is None:
+        c.add("sweep.field", "is not a numeric field this scenario sets",
+              "Sweep budget, targets.<kpi>, rules.max_creators, or a field the scenario already sets",
+              s.sweep.field)
+
+
+_CHECKS: tuple[Callable[[_Ctx], None], ...] = (
+    _check_tiers,
+    _check_assumption_keys,
+    _check_missing_defaults,
+    _check_values,
+    _check_curves,
+    _check_objective,
+    _check_rules,
+    _check_baseline,
+    _check_budget,
+    _check_roster,
+    _check_sweep,
+)
+
+
+def check_scenario(scenario: Scenario, raw: RawScenario | None = None, *, reachable: bool = True) -> list[Issue]:
+    """Every meaning problem of a scenario (an empty list when it is sound).
+
+    ``reachable=False`` skips the checks that need every cell's numbers: targets above what all
+    accepting creators could deliver, and cell locks or minimums above the accepting pool
+    (a sweep may want to show such points as "no plan" instead).
+    """
+    ctx = _Ctx(scenario, raw)
+    for check in _CHECKS:
+        check(ctx)
+        if check is _check_tiers and ctx.issues:
+            break  # later checks rely on sound tiers
+    if reachable and not ctx.issues and scenario.roster is None:
+        _check_reachable(ctx)  # needs every cell's numbers, so only on an otherwise sound scenario
+    return ctx.issues

@@ -1,0 +1,133 @@
+"""What a mix of creators delivers and costs, computed directly from the formulas.
+
+This module never looks at the optimisation model: the plan's figures and the independent
+constraint check both come from here, so a mistake in the model builder shows up as a
+disagreement instead of being copied into the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from mixopt.scenario.cells import Cell, Curve
+from mixopt.scenario.schema import Economics
+
+__all__ = ["apply_curve", "evaluate_mix", "totals_of", "ALLOCATION_COLUMNS"]
+
+#: Column order of every per-cell table mixopt reports.
+ALLOCATION_COLUMNS = (
+    "tier",
+    "platform",
+    "creators",
+    "posts",
+    "invites",
+    "expected_signed",
+    "spend",
+    "fees",
+    "product_cost",
+    "handling_cost",
+    "reach",
+    "impressions",
+    "engagements",
+    "conversions",
+    "revenue",
+    "commission",
+    "cpe",
+    "cpa",
+)
+
+
+def apply_curve(curve: Curve, max_linear: float, linear: float) -> float:
+    """Diminishing returns: the delivered value of a linear value ``linear``.
+
+    ``curve`` lists (end share, slope) segments over shares of ``max_linear``; the last slope
+    continues past its end share.
+    """
+    if max_linear <= 0 or linear <= 0:
+        return max(linear, 0.0) if max_linear <= 0 else 0.0
+    value = 0.0
+    start = 0.0
+    for index, (end_share, slope) in enumerate(curve):
+        end = end_share * max_linear if index < len(curve) - 1 else math.inf
+        if linear <= start:
+            break
+        value += slope * (min(linear, end) - start)
+        start = end
+    return value
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+def evaluate_mix(
+    cells: tuple[Cell, ...],
+    creators: Mapping[str, int],
+    posts: Mapping[str, int],
+    economics: Economics,
+) -> pd.DataFrame:
+    """Per-cell creators, posts, spend and outcomes of a mix, in ``ALLOCATION_COLUMNS`` order.
+
+    ``creators`` and ``posts`` are keyed by cell key (``nano.tiktok``); missing cells are 0.
+    """
+    aov = economics.average_order_value or 0.0
+    rows = []
+    for cell in cells:
+        n = int(creators.get(cell.key, 0))
+        p = int(posts.get(cell.key, 0))
+        fees = cell.fee_per_post * p
+        product = cell.product_cost * n
+        handling = cell.handling_cost * n
+        spend = fees + product + handling
+        reach = apply_curve(cell.curve, cell.max_linear("reach"), cell.reach_per_creator * n)
+        impressions = apply_curve(cell.curve, cell.max_linear("impressions"), cell.impressions_per_post * p)
+        engagements = apply_curve(cell.curve, cell.max_linear("engagements"), cell.engagements_per_post * p)
+        conversions = apply_curve(cell.curve, cell.max_linear("conversions"), cell.conversions_per_post * p)
+        invites = math.ceil(n / cell.acceptance_rate - 1e-9) if n > 0 else 0
+        rows.append(
+            {
+                "tier": cell.tier,
+                "platform": cell.platform,
+                "creators": n,
+                "posts": p,
+                "invites": invites,
+                "expected_signed": invites * cell.acceptance_rate,
+                "spend": spend,
+                "fees": fees,
+                "product_cost": product,
+                "handling_cost": handling,
+                "reach": reach,
+                "impressions": impressions,
+                "engagements": engagements,
+                "conversions": conversions,
+                "revenue": aov * conversions,
+                "commission": economics.commission_per_conversion * conversions,
+                "cpe": _ratio(spend, engagements),
+                "cpa": _ratio(spend, conversions),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
+
+
+def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float]:
+    """Campaign totals and ratios (ROI, CPA, CPE) of a per-cell table."""
+    sums = {
+        col: float(allocation[col].sum())
+        for col in (
+            "creators", "posts", "invites", "expected_signed", "spend", "fees", "product_cost",
+            "handling_cost", "reach", "impressions", "engagements", "conversions", "revenue", "commission",
+        )
+    }
+    has_money = economics.average_order_value is not None
+    profit = (
+        economics.margin_rate * sums["revenue"] - sums["commission"] - sums["spend"] if has_money else math.nan
+    )
+    sums["profit"] = profit
+    sums["roi"] = _ratio(profit, sums["spend"]) if has_money else math.nan
+    sums["cpa"] = _ratio(sums["spend"], sums["conversions"])
+    sums["cpe"] = _ratio(sums["spend"], sums["engagements"])
+    sums["cpm_reach"] = _ratio(1000 * sums["spend"], sums["reach"])
+    return sums

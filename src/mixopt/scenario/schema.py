@@ -1,0 +1,249 @@
+"""The scenario schema: every field a scenario file may set, its type and range (pydantic models)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "KPIS",
+    "MAX_KPIS",
+    "PARAMETERS",
+    "Assumption",
+    "CellAssumptions",
+    "BandRules",
+    "CellRules",
+    "Rules",
+    "Targets",
+    "Economics",
+    "Objective",
+    "SolverSettings",
+    "SweepSettings",
+    "CategoryRule",
+    "RosterSettings",
+    "BaselineCell",
+    "Scenario",
+]
+
+#: Outcomes a plan produces, in report order.
+KPIS = ("reach", "impressions", "engagements", "conversions", "revenue")
+#: What a scenario can maximise.
+MAX_KPIS = ("reach", "impressions", "engagements", "conversions", "revenue", "profit", "value")
+#: Per-cell assumptions, in the defaults table's order.
+PARAMETERS = (
+    "typical_followers",
+    "reach_rate",
+    "engagement_rate",
+    "conversion_rate",
+    "fee_per_post",
+    "product_cost",
+    "handling_cost",
+    "acceptance_rate",
+    "pool",
+    "max_posts",
+)
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Assumption(_Model):
+    """One assumption: a planning (base) value and optionally its 10th/90th percentiles."""
+
+    base: NonNeg
+    low: NonNeg | None = None
+    high: NonNeg | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_base(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"base": value}
+        return value
+
+
+class CellAssumptions(_Model):
+    """Overrides of the built-in defaults for one tier, one platform, or one cell."""
+
+    typical_followers: Assumption | None = None
+    reach_rate: Assumption | None = None
+    engagement_rate: Assumption | None = None
+    engagement_rate_per: Literal["followers", "views"] | None = None
+    conversion_rate: Assumption | None = None
+    fee_per_post: Assumption | None = None
+    product_cost: Assumption | None = None
+    handling_cost: Assumption | None = None
+    acceptance_rate: Assumption | None = None
+    pool: Assumption | None = None
+    max_posts: Assumption | None = None
+    diminishing_returns: tuple[tuple[Number, Number], ...] | None = None
+
+
+class BandRules(_Model):
+    """Spend and creator bands for one tier or one platform."""
+
+    min_spend_share: Share | None = None
+    max_spend_share: Share | None = None
+    min_spend: NonNeg | None = None
+    max_spend: NonNeg | None = None
+    min_creators: Count | None = None
+    max_creators: Count | None = None
+
+
+class CellRules(_Model):
+    """Rules for one (tier, platform) cell."""
+
+    min_creators: Count | None = None
+    max_creators: Count | None = None
+    lock: Count | None = None
+    min_if_used: Count | None = None
+
+
+class Rules(_Model):
+    """Business rules in planner language."""
+
+    max_creators: Count | None = Field(None, description="team capacity: creators managed at once")
+    tiers: dict[str, BandRules] = Field(default_factory=dict)
+    platforms: dict[str, BandRules] = Field(default_factory=dict)
+    cells: dict[str, CellRules] = Field(default_factory=dict)
+
+
+class Targets(_Model):
+    """Minimum outcomes the plan must deliver."""
+
+    reach: NonNeg | None = None
+    impressions: NonNeg | None = None
+    engagements: NonNeg | None = None
+    conversions: NonNeg | None = None
+    revenue: NonNeg | None = None
+
+
+class Economics(_Model):
+    """Money per conversion: needed for revenue, profit and ROI."""
+
+    average_order_value: NonNeg | None = None
+    margin_rate: Share = 1.0
+    commission_per_conversion: NonNeg = 0.0
+
+
+class Objective(_Model):
+    """What to optimise: ``maximize: <kpi>`` or ``minimize: spend``."""
+
+    maximize: Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit", "value",
+                      "column"] | None = None
+    minimize: Literal["spend"] | None = None
+    value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions"], NonNeg] | None = None
+    column: str | None = Field(None, description="roster mode: the creator-table column that 'maximize: column' sums")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"minimize": "spend"} if value == "min_spend" else {"maximize": value}
+        return value
+
+
+class SolverSettings(_Model):
+    """How to solve (the command line can override these)."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_s: Annotated[float, Field(strict=True, gt=0)] | None = None
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.0
+
+
+class SweepSettings(_Model):
+    """A sweep declared in the scenario file (``mixopt sweep`` runs it when no option overrides it)."""
+
+    field: str = "budget"
+    values: str | tuple[Number, ...] = Field(description="'start:stop:step' or a list of values")
+
+
+class CategoryRule(_Model):
+    """Roster mode: how many creators of one category (niche) the plan must or may hold."""
+
+    min_creators: Count | None = None
+    max_creators: Count | None = None
+
+
+class RosterSettings(_Model):
+    """Roster mode: choose named creators from a creator table (CSV or XLSX)."""
+
+    file: str = Field(description="creator table, relative to the scenario file")
+    skip_bad_rows: bool = False
+    posts_per_creator: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
+    max_posts_per_creator: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    categories: dict[str, CategoryRule] = Field(default_factory=dict)
+    max_per_overlap_group: Count | None = None
+    resource_caps: dict[str, NonNeg] = Field(default_factory=dict)
+    reserves_per_tier: Count | None = None
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.001
+
+
+class BaselineCell(_Model):
+    """A planner's own mix for one cell, evaluated beside the optimised plan."""
+
+    creators: Count
+    posts: Count | None = None
+
+
+DEFAULT_TIERS: dict[str, tuple[float, float]] = {
+    "pico": (0.0, 1_000.0),
+    "nano": (1_000.0, 10_000.0),
+    "micro": (10_000.0, 100_000.0),
+}
+DEFAULT_PLATFORMS = ("instagram", "tiktok", "youtube")
+
+
+class Scenario(_Model):
+    """A validated campaign scenario. Build one with :func:`load_scenario`."""
+
+    name: str = "scenario"
+    description: str = ""
+    currency: str = "USD"
+    budget: NonNeg | None = None
+    objective: Objective = Objective(maximize="reach")
+    targets: Targets = Targets()
+    economics: Economics = Economics()
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
+    tiers: dict[str, tuple[NonNeg, NonNeg]] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
+    assumptions: dict[str, CellAssumptions] = Field(default_factory=dict)
+    diminishing_returns: tuple[tuple[Number, Number], ...] | Literal["none"] | None = None
+    rules: Rules = Rules()
+    baseline: dict[str, BaselineCell] = Field(default_factory=dict)
+    solver: SolverSettings = SolverSettings()
+    sweep: SweepSettings | None = None
+    roster: RosterSettings | None = None
+    # Provenance, filled by load_scenario (not read from YAML keys of the same name).
+    source_file: str = Field("(python)", exclude=True)
+    content_hash: str = Field("", exclude=True)
+    roster_path: str = Field("", exclude=True)  # roster.file resolved against the file that set it
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _lower_platforms(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(v.lower() if isinstance(v, str) else v for v in value)
+        return value
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        """Tiers in ascending follower order."""
+        return tuple(sorted(self.tiers, key=lambda t: self.tiers[t][0]))
+
+    @property
+    def cells(self) -> tuple[tuple[str, str], ...]:
+        """Every (tier, platform) cell in the fixed report order."""
+        return tuple((t, p) for t in self.tier_names for p in self.platforms)

@@ -1,0 +1,380 @@
+"""Scenario -> MixModel: the tier-mode mixed-integer programme, built with PuLP's 4.0-safe API.
+
+No solving and no I/O here. Variables and constraints carry planner names
+(``creators_nano_tiktok``, ``budget``, ``team_capacity``) so an exported LP file reads
+like the scenario. Handles are kept on the ``MixModel``; nothing is looked up inside PuLP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulp
+
+from mixopt.scenario.cells import Cell, resolve_cells
+from mixopt.scenario.schema import Scenario
+
+__all__ = ["MixModel", "Stage", "build_model", "add_risk_rules", "CURVED_KPIS"]
+
+#: KPIs computed per cell through the diminishing-returns curve.
+CURVED_KPIS = ("reach", "impressions", "engagements", "conversions")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One objective of the lexicographic solve: the main goal, then tie-breakers."""
+
+    label: str
+    sense: int  # pulp.LpMaximize or pulp.LpMinimize
+    expression: pulp.LpAffineExpression
+
+
+@dataclass
+class MixModel:
+    """A built model: the PuLP problem plus named handles to its parts."""
+
+    scenario: Scenario
+    cells: tuple[Cell, ...]
+    problem: pulp.LpProblem
+    creators: dict[str, pulp.LpVariable]
+    posts: dict[str, pulp.LpVariable]
+    used: dict[str, pulp.LpVariable]
+    variables: list[pulp.LpVariable] = field(default_factory=list)
+    constraints: list[tuple[str, pulp.LpConstraint]] = field(default_factory=list)
+    kpi_totals: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+    spend_total: pulp.LpAffineExpression | None = None
+    stages: list[Stage] = field(default_factory=list)
+
+    def _var(self, name: str, low: float | None, up: float | None, cat: str) -> pulp.LpVariable:
+        var = self.problem.add_variable(name, low, up, cat)
+        self.variables.append(var)
+        return var
+
+    def _add(self, constraint: pulp.LpConstraint, name: str) -> None:
+        self.problem.addConstraint(constraint, name=name)
+        self.constraints.append((name, constraint))
+
+
+def _safe(text: str) -> str:
+    return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def _expr(terms: list[tuple[pulp.LpVariable, float]], constant: float = 0.0) -> pulp.LpAffineExpression:
+    """A linear expression; repeated variables are summed (LpAffineExpression keeps only the last)."""
+    summed: dict[str, list] = {}
+    for var, coef in terms:
+        if var.name in summed:
+            summed[var.name][1] += coef
+        else:
+            summed[var.name] = [var, coef]
+    expr = pulp.LpAffineExpression([(v, c) for v, c in summed.values() if c != 0])
+    if constant:
+        expr = expr + constant
+    return expr
+
+
+def _add_decisions(m: MixModel) -> None:
+    for cell in m.cells:
+        key = _safe(cell.key)
+        cap = cell.accepting_pool
+        m.creators[cell.key] = m._var(f"creators_{key}", 0, cap, pulp.LpInteger)
+        m.posts[cell.key] = m._var(f"posts_{key}", 0, cap * cell.max_posts, pulp.LpInteger)
+
+
+def _add_post_links(m: MixModel) -> None:
+    for cell in m.cells:
+        n, p = m.creators[cell.key], m.posts[cell.key]
+        key = _safe(cell.key)
+        m._add(_expr([(n, 1.0), (p, -1.0)]) <= 0, f"posts_at_least_one_per_creator_{key}")
+        m._add(_expr([(p, 1.0), (n, -float(cell.max_posts))]) <= 0, f"posts_at_most_max_per_creator_{key}")
+
+
+def _linear_terms(m: MixModel, cell: Cell, kpi: str) -> list[tuple[pulp.LpVariable, float]]:
+    if kpi == "reach":
+        return [(m.creators[cell.key], cell.reach_per_creator)]
+    per_post = {
+        "impressions": cell.impressions_per_post,
+        "engagements": cell.engagements_per_post,
+        "conversions": cell.conversions_per_post,
+    }[kpi]
+    return [(m.posts[cell.key], per_post)]
+
+
+def _add_outcomes(m: MixModel, kpis: set[str]) -> None:
+    """One variable per rewarded or floored outcome, bounded by every piece of the curve."""
+    for kpi in CURVED_KPIS:
+        if kpi not in kpis:
+            continue
+        total: list[tuple[pulp.LpVariable, float]] = []
+        for cell in m.cells:
+            key = _safe(cell.key)
+            linear = _linear_terms(m, cell, kpi)
+            top = cell.max_linear(kpi)
+            outcome = m._var(f"{kpi}_{key}", 0, None, pulp.LpContinuous)
+            start, value_at_start = 0.0, 0.0
+            for index, (end_share, slope) in enumerate(cell.curve):
+                # piece: slope * (L - start) + value_at_start
+                terms = [(outcome, 1.0)] + [(v, -slope * c) for v, c in linear]
+                m._add(_expr(terms) <= value_at_start - slope * start, f"{kpi}_curve_{key}_piece{index + 1}")
+                end = end_share * top
+                value_at_start += slope * (end - start)
+                start = end
+            total.append((outcome, 1.0))
+        m.kpi_totals[kpi] = _expr(total)
+
+
+def _spend_terms(m: MixModel, cells: list[Cell]) -> list[tuple[pulp.LpVariable, float]]:
+    terms: list[tuple[pulp.LpVariable, float]] = []
+    for cell in cells:
+        terms.append((m.posts[cell.key], cell.fee_per_post))
+        terms.append((m.creators[cell.key], cell.cost_per_creator))
+    return terms
+
+
+def _add_budget(m: MixModel) -> None:
+    s = m.scenario
+    m.spend_total = _expr(_spend_terms(m, list(m.cells)))
+    if s.budget is not None:
+        m._add(_expr(_spend_terms(m, list(m.cells))) <= s.budget, "budget")
+
+
+def _add_targets(m: MixModel) -> None:
+    s = m.scenario
+    aov = s.economics.average_order_value or 0.0
+    for kpi in ("reach", "impressions", "engagements", "conversions"):
+        floor = getattr(s.targets, kpi)
+        if floor:
+            m._add(_expr([(v, c) for v, c in m.kpi_totals[kpi].items()]) >= floor, f"target_{kpi}")
+    if s.targets.revenue:
+        m._add(_expr([(v, aov * c) for v, c in m.kpi_totals["conversions"].items()]) >= s.targets.revenue,
+               "target_revenue")
+
+
+def _add_bands(m: MixModel) -> None:
+    s = m.scenario
+    total = _spend_terms(m, list(m.cells))
+    for group, attr in (("tier", "tier"), ("platform", "platform")):
+        bands = s.rules.tiers if group == "tier" else s.rules.platforms
+        for name, band in bands.items():
+            members = [c for c in m.cells if getattr(c, attr) == name]
+            part = _spend_terms(m, members)
+            key = _safe(name)
+            if band.min_spend_share is not None:
+                terms = part + [(v, -band.min_spend_share * c) for v, c in total]
+                m._add(_expr(terms) >= 0, f"{group}_spend_share_min_{key}")
+            if band.max_spend_share is not None:
+                terms = part + [(v, -band.max_spend_share * c) for v, c in total]
+                m._add(_expr(terms) <= 0, f"{group}_spend_share_max_{key}")
+            if band.min_spend is not None:
+                m._add(_expr(part) >= band.min_spend, f"{group}_spend_min_{key}")
+            if band.max_spend is not None:
+                m._add(_expr(part) <= band.max_spend, f"{group}_spend_max_{key}")
+            count = [(m.creators[c.key], 1.0) for c in members]
+            if band.min_creators is not None:
+                m._add(_expr(count) >= band.min_creators, f"{group}_creators_min_{key}")
+            if band.max_creators is not None:
+                m._add(_expr(count) <= band.max_creators, f"{group}_creators_max_{key}")
+
+
+def _add_capacity_and_cells(m: MixModel) -> None:
+    s = m.scenario
+    if s.rules.max_creators is not None:
+        m._add(_expr([(m.creators[c.key], 1.0) for c in m.cells]) <= s.rules.max_creators, "team_capacity")
+    for cell in m.cells:
+        rule = s.rules.cells.get(cell.key)
+        if rule is None:
+            continue
+        n = m.creators[cell.key]
+        key = _safe(cell.key)
+        if rule.lock is not None:
+            m._add(_expr([(n, 1.0)]) == rule.lock, f"cell_lock_{key}")
+        if rule.min_creators is not None:
+            m._add(_expr([(n, 1.0)]) >= rule.min_creators, f"cell_creators_min_{key}")
+        if rule.max_creators is not None:
+            m._add(_expr([(n, 1.0)]) <= rule.max_creators, f"cell_creators_max_{key}")
+        if rule.min_if_used is not None:
+            used = m._var(f"used_{key}", 0, 1, pulp.LpBinary)
+            m.used[cell.key] = used
+            m._add(_expr([(n, 1.0), (used, -float(rule.min_if_used))]) >= 0, f"cell_min_if_used_{key}")
+            m._add(_expr([(n, 1.0), (used, -float(cell.accepting_pool))]) <= 0, f"cell_used_switch_{key}")
+
+
+def _objective(m: MixModel) -> pulp.LpAffineExpression:
+    s = m.scenario
+    obj = s.objective
+    aov = s.economics.average_order_value or 0.0
+    if obj.minimize == "spend":
+        assert m.spend_total is not None
+        return m.spend_total
+    goal = obj.maximize
+    if goal in CURVED_KPIS:
+        return m.kpi_totals[goal]
+    if goal == "value":
+        assert obj.value_per_unit
+        terms = []
+        for kpi, weight in obj.value_per_unit.items():
+            if weight > 0:
+                terms += [(v, weight * c) for v, c in m.kpi_totals[kpi].items()]
+        return _expr(terms)
+    conversions = m.kpi_totals["conversions"]
+    if goal == "revenue":
+        return _expr([(v, aov * c) for v, c in conversions.items()])
+    if goal == "profit":
+        per_conversion = aov * s.economics.margin_rate - s.economics.commission_per_conversion
+        terms = [(v, per_conversion * c) for v, c in conversions.items()]
+        terms += [(v, -c) for v, c in _spend_terms(m, list(m.cells))]
+        return _expr(terms)
+    raise AssertionError(f"unknown goal {goal}")
+
+
+def _needed_kpis(s: Scenario) -> set[str]:
+    needed = {k for k in CURVED_KPIS if getattr(s.targets, k)}
+    goal = s.objective.maximize
+    if goal in CURVED_KPIS:
+        needed.add(goal)
+    if goal in ("revenue", "profit") or s.targets.revenue:
+        needed.add("conversions")
+    if goal == "value" and s.objective.value_per_unit:
+        needed |= {k for k, w in s.objective.value_per_unit.items() if w > 0}
+    return needed
+
+
+def _add_stages(m: MixModel) -> None:
+    s = m.scenario
+    main = _objective(m)
+    if s.objective.minimize == "spend":
+        m.stages.append(Stage("least spend", pulp.LpMinimize, main))
+    else:
+        m.stages.append(Stage(f"most {s.objective.maximize}", pulp.LpMaximize, main))
+        assert m.spend_total is not None
+        m.stages.append(Stage("least spend for that optimum", pulp.LpMinimize, m.spend_total))
+    # A fixed cell order breaks what remains, so equal plans repeat exactly across solvers.
+    order = []
+    for index, cell in enumerate(m.cells):
+        order.append((m.creators[cell.key], float(index + 1)))
+        order.append((m.posts[cell.key], 1.0 / (index + 2)))
+    m.stages.append(Stage("fixed cell order tie-break", pulp.LpMinimize, _expr(order)))
+    m.problem.setObjective(main)
+
+
+def build_model(scenario: Scenario) -> MixModel:
+    """Build the tier-mode model of a validated scenario.
+
+    Examples
+    --------
+    >>> from mixopt import load_scenario, build_model
+    >>> model = build_model(load_scenario("scenarios/hand_solvable.yaml"))  # doctest: +SKIP
+    >>> [name for name, _ in model.constraints][:1]  # doctest: +SKIP
+    ['posts_at_least_one_per_creator_nano_instagram']
+    """
+    sense = pulp.LpMinimize if scenario.objective.minimize == "spend" else pulp.LpMaximize
+    problem = pulp.LpProblem(_safe(scenario.name) or "mixopt", sense)
+    m = MixModel(scenario=scenario, cells=resolve_cells(scenario), problem=problem, creators={}, posts={}, used={})
+    _add_decisions(m)
+    _add_post_links(m)
+    _add_outcomes(m, _needed_kpis(scenario))
+    _add_budget(m)
+    _add_targets(m)
+    _add_bands(m)
+    _add_capacity_and_cells(m)
+    _add_stages(m)
+    return m
+
+
+def add_risk_rules(
+    m: MixModel,
+    draws: dict[str, Any],
+    confidence: float,
+) -> None:
+    """Make the plan robust with scenario-based CVaR, still a linear model.
+
+    ``draws`` holds sampled assumptions, arrays of shape (samples, cells) in ``m.cells`` order
+    (see :func:`mixopt.simulate.draw_parameters`). For each target, the average shortfall over
+    the worst ``1 - confidence`` share of samples must be zero (CVaR, a safe stand-in for "met
+    with probability ``confidence``"); likewise spend over the budget. Without targets, the goal
+    becomes the average of the worst ``1 - confidence`` share of outcomes (a pessimistic goal).
+    Each sampled outcome is bounded by its own curve pieces; that stays exact because sampled
+    outcomes are only ever rewarded.
+    """
+    import numpy as np
+
+    s = m.scenario
+    samples = next(iter(draws.values())).shape[0]
+    tail = max(1.0 - confidence, 1.0 / samples)
+    weight = 1.0 / (tail * samples)
+    max_posts = np.array([c.max_posts for c in m.cells], dtype=float)
+    accepting = np.floor(draws["acceptance_rate"] * draws["pool"] + 1e-9)
+    f, r, e, k = draws["typical_followers"], draws["reach_rate"], draws["engagement_rate"], draws["conversion_rate"]
+    per_unit = {"reach": f * r, "impressions": f * r, "engagements": f * e, "conversions": f * e * k}
+    tops = {"reach": f * r * accepting, "impressions": f * r * accepting * max_posts,
+            "engagements": f * e * accepting * max_posts, "conversions": f * e * k * accepting * max_posts}
+
+    def sampled_total(kpi: str, i: int) -> pulp.LpAffineExpression:
+        terms = []
+        for j, cell in enumerate(m.cells):
+            decision = m.creators[cell.key] if kpi == "reach" else m.posts[cell.key]
+            coef = float(per_unit[kpi][i, j])
+            top = float(tops[kpi][i, j])
+            y = m._var(f"risk_{kpi}_s{i:04d}_{_safe(cell.key)}", 0, None, pulp.LpContinuous)
+            start, at_start = 0.0, 0.0
+            for index, (share, slope) in enumerate(cell.curve):
+                m._add(_expr([(y, 1.0), (decision, -slope * coef)]) <= at_start - slope * start,
+                       f"risk_{kpi}_curve_s{i:04d}_{_safe(cell.key)}_piece{index + 1}")
+                end = share * top
+                at_start += slope * (end - start)
+                start = end
+            terms.append((y, 1.0))
+        return _expr(terms)
+
+    totals: dict[tuple[str, int], pulp.LpAffineExpression] = {}
+
+    def total_of(kpi: str, i: int) -> pulp.LpAffineExpression:
+        if (kpi, i) not in totals:
+            totals[(kpi, i)] = sampled_total(kpi, i)
+        return totals[(kpi, i)]
+
+    def cvar_floor(label: str, kpi: str, floor: float, scale: float = 1.0) -> None:
+        # CVaR of the shortfall (floor - outcome) at most 0: t + weight * sum(u) <= 0
+        t = m._var(f"risk_{label}_threshold", None, None, pulp.LpContinuous)
+        tail_terms = [(t, 1.0)]
+        for i in range(samples):
+            u = m._var(f"risk_{label}_excess_s{i:04d}", 0, None, pulp.LpContinuous)
+            terms = [(u, 1.0), (t, 1.0)] + [(v, scale * c) for v, c in total_of(kpi, i).items()]
+            m._add(_expr(terms) >= floor, f"risk_{label}_shortfall_s{i:04d}")
+            tail_terms.append((u, weight))
+        m._add(_expr(tail_terms) <= 0, f"risk_{label}_target_cvar")
+
+    aov = s.economics.average_order_value or 0.0
+    for kpi in ("reach", "impressions", "engagements", "conversions"):
+        floor = getattr(s.targets, kpi)
+        if floor:
+            cvar_floor(kpi, kpi, floor)
+    if s.targets.revenue and aov:
+        cvar_floor("revenue", "conversions", s.targets.revenue, scale=aov)
+    if s.budget is not None:
+        fee, per_creator = draws["fee_per_post"], draws["product_cost"] + draws["handling_cost"]
+        t = m._var("risk_spend_threshold", None, None, pulp.LpContinuous)
+        tail_terms = [(t, 1.0)]
+        for i in range(samples):
+            v = m._var(f"risk_spend_excess_s{i:04d}", 0, None, pulp.LpContinuous)
+            terms = [(v, 1.0), (t, 1.0)]
+            for j, cell in enumerate(m.cells):
+                terms += [(m.posts[cell.key], -float(fee[i, j])), (m.creators[cell.key], -float(per_creator[i, j]))]
+            m._add(_expr(terms) >= -s.budget, f"risk_spend_s{i:04d}")
+            tail_terms.append((v, weight))
+        m._add(_expr(tail_terms) <= 0, "risk_budget_cvar")
+    goal = s.objective.maximize
+    has_targets = any(getattr(s.targets, k) for k in ("reach", "impressions", "engagements", "conversions", "revenue"))
+    if goal in CURVED_KPIS and not has_targets:
+        # maximise the average of the worst (1 - confidence) share of outcomes
+        t = m._var(f"risk_{goal}_level", None, None, pulp.LpContinuous)
+        objective = [(t, 1.0)]
+        for i in range(samples):
+            u = m._var(f"risk_{goal}_below_s{i:04d}", 0, None, pulp.LpContinuous)
+            m._add(_expr([(u, 1.0), (t, -1.0)] + [(v, c) for v, c in total_of(goal, i).items()]) >= 0,
+                   f"risk_{goal}_tail_s{i:04d}")
+            objective.append((u, -weight))
+        main = _expr(objective)
+        m.stages[0] = Stage(f"most {goal} in the worst {tail:.0%} of cases", pulp.LpMaximize, main)
+        m.problem.setObjective(main)

@@ -1,0 +1,214 @@
+"""Scenario + Solution -> Plan: what to buy, what it delivers, and why. Pure, no I/O."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mixopt.contract import Marginal, RuleCheck
+from mixopt.scenario.cells import Cell
+from mixopt.scenario.defaults import default_value
+from mixopt.scenario.outcomes import evaluate_mix, totals_of
+from mixopt.scenario.schema import PARAMETERS, Scenario
+from mixopt.solvers.types import Solution, SolveStatus
+from mixopt.tier.check import check_mix
+from mixopt.tier.model import MixModel
+from mixopt.version import mixopt_version
+
+__all__ = ["Plan", "Marginal", "make_plan", "objective_label", "objective_of", "mixopt_version", "assumptions_table"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An optimised (or evaluated) campaign plan, ready to show or export."""
+
+    scenario: Scenario
+    cells: tuple[Cell, ...]
+    status: SolveStatus
+    objective_label: str
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+    allocation: pd.DataFrame
+    totals: dict[str, float]
+    checks: tuple[RuleCheck, ...]
+    solver: str
+    solver_version: str
+    seconds: float
+    notes: tuple[str, ...] = ()
+    marginals: tuple[Marginal, ...] = ()
+    baseline: Plan | None = None
+    mixopt_version: str = field(default_factory=mixopt_version)
+
+    @property
+    def feasible(self) -> bool:
+        """True when every rule holds on the plan (checked independently of the model)."""
+        return all(check.holds for check in self.checks)
+
+    @property
+    def broken_rules(self) -> list[RuleCheck]:
+        """Rules the plan breaks (empty for every optimised plan mixopt reports)."""
+        return [check for check in self.checks if not check.holds]
+
+    @property
+    def binding_rules(self) -> list[RuleCheck]:
+        """Rules with no room left (excluding the per-cell bookkeeping rows)."""
+        return [c for c in self.checks if c.holds and _is_tight(c) and not c.rule.startswith(("whole_", "creators_nonneg", "posts_"))]
+
+    def creators_and_posts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The mix as two dicts keyed by cell (``nano.tiktok``)."""
+        creators = {f"{r.tier}.{r.platform}": int(r.creators) for r in self.allocation.itertuples(index=False)}
+        posts = {f"{r.tier}.{r.platform}": int(r.posts) for r in self.allocation.itertuples(index=False)}
+        return creators, posts
+
+
+def _is_tight(check: RuleCheck) -> bool:
+    if check.sense == "==":
+        return True
+    tol = 1e-6 * max(1.0, abs(check.limit))
+    if check.unit in ("creators", "posts"):
+        return check.slack < 1 - 1e-9
+    return check.slack <= tol
+
+
+def objective_label(scenario: Scenario) -> str:
+    """What the plan optimises, in planner words."""
+    if scenario.objective.minimize == "spend":
+        return "spend"
+    return str(scenario.objective.maximize)
+
+
+def objective_of(scenario: Scenario, totals: dict[str, float]) -> float:
+    """The objective's value recomputed from a plan's totals (not from the solver)."""
+    goal = objective_label(scenario)
+    if goal == "value":
+        weights = scenario.objective.value_per_unit or {}
+        return float(sum(w * totals[k] for k, w in weights.items()))
+    return float(totals[goal])
+
+
+def _mix_from_solution(model: MixModel, solution: Solution) -> tuple[dict[str, int], dict[str, int]]:
+    creators = {k: int(round(solution.values.get(v.name, 0.0))) for k, v in model.creators.items()}
+    posts = {k: int(round(solution.values.get(v.name, 0.0))) for k, v in model.posts.items()}
+    return creators, posts
+
+
+def evaluate_plan(
+    scenario: Scenario,
+    cells: tuple[Cell, ...],
+    creators: dict[str, int],
+    posts: dict[str, int],
+    *,
+    status: SolveStatus = SolveStatus.FEASIBLE,
+    solver: str = "none",
+    solver_version: str = "",
+) -> Plan:
+    """A Plan for a given mix (a planner's own, or a solver's), with every rule checked."""
+    allocation = evaluate_mix(cells, creators, posts, scenario.economics)
+    totals = totals_of(allocation, scenario.economics)
+    checks = tuple(check_mix(scenario, cells, allocation))
+    return Plan(
+        scenario=scenario,
+        cells=cells,
+        status=status,
+        objective_label=objective_label(scenario),
+        objective_value=objective_of(scenario, totals),
+        bound=None,
+        gap=None,
+        allocation=allocation,
+        totals=totals,
+        checks=checks,
+        solver=solver,
+        solver_version=solver_version,
+        seconds=0.0,
+    )
+
+
+def _applied_default_notes(cells: tuple[Cell, ...]) -> list[str]:
+    overridden = sorted({f"{c.key}.{p}" for c in cells for p in PARAMETERS if c.origins.get(p, "default") != "default"})
+    n_default = sum(1 for c in cells for p in PARAMETERS if c.origins.get(p) == "default")
+    notes = [f"{n_default} assumptions come from mixopt's built-in defaults (see the Assumptions table and 'mixopt defaults')."]
+    if overridden:
+        notes.append(f"{len(overridden)} assumptions were set by the scenario.")
+    return notes
+
+
+def _pool_notes(plan_allocation: pd.DataFrame, cells: tuple[Cell, ...]) -> list[str]:
+    notes = []
+    for cell, row in zip(cells, plan_allocation.to_dict("records")):
+        if row["creators"] > 0 and row["creators"] >= cell.accepting_pool:
+            notes.append(
+                f"{cell.key} uses its whole accepting pool ({cell.accepting_pool} creators = {cell.pool} on-brief x "
+                f"{cell.acceptance_rate:.0%} acceptance); invite {row['invites']} to sign them."
+            )
+    return notes
+
+
+def make_plan(model: MixModel, solution: Solution, marginals: tuple[Marginal, ...] = ()) -> Plan:
+    """Turn a solver's answer into a Plan; figures are recomputed from the formulas and every rule
+    is re-checked independently of the model."""
+    scenario = model.scenario
+    cells = model.cells
+    if not solution.status.has_plan:
+        empty = evaluate_mix(cells, {}, {}, scenario.economics)
+        return Plan(
+            scenario=scenario, cells=cells, status=solution.status, objective_label=objective_label(scenario),
+            objective_value=None, bound=None, gap=None, allocation=empty, totals=totals_of(empty, scenario.economics),
+            checks=(), solver=solution.solver, solver_version=solution.solver_version, seconds=solution.seconds,
+            notes=solution.notes,
+        )
+    creators, posts = _mix_from_solution(model, solution)
+    plan = evaluate_plan(scenario, cells, creators, posts, status=solution.status, solver=solution.solver,
+                         solver_version=solution.solver_version)
+    notes = list(solution.notes)
+    status = solution.status
+    if not plan.feasible:
+        broken = "; ".join(f"{c.label}: {c.value:,.2f} vs {c.limit:,.2f}" for c in plan.broken_rules[:3])
+        notes.append(f"independent check failed ({broken}); this answer is not a valid plan")
+        status = SolveStatus.NOT_SOLVED
+    if solution.objective is not None and plan.objective_value is not None:
+        drift = abs(solution.objective - plan.objective_value)
+        if drift > 1e-4 * max(1.0, abs(solution.objective)):
+            notes.append(
+                f"the solver's objective ({solution.objective:,.2f}) differs from the recomputed "
+                f"{plan.objective_label} ({plan.objective_value:,.2f}); figures shown are the recomputed ones"
+            )
+    if status.has_plan:
+        notes += _pool_notes(plan.allocation, cells)
+        notes += _applied_default_notes(cells)
+    gap = solution.gap
+    return Plan(
+        scenario=scenario, cells=cells, status=status, objective_label=plan.objective_label,
+        objective_value=plan.objective_value, bound=solution.bound, gap=gap, allocation=plan.allocation,
+        totals=plan.totals, checks=plan.checks, solver=solution.solver, solver_version=solution.solver_version,
+        seconds=solution.seconds, notes=tuple(notes), marginals=marginals,
+    )
+
+
+def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
+    """Every assumption in force, per cell: value, range, unit, where it came from, and its source."""
+    rows = []
+    for cell in cells:
+        for name in PARAMETERS:
+            low, base, high = cell.ranges[name]
+            default = default_value(cell.tier, cell.platform, name)
+            origin = cell.origins.get(name, "default")
+            rows.append(
+                {
+                    "tier": cell.tier,
+                    "platform": cell.platform,
+                    "parameter": name,
+                    "low": low,
+                    "base": base,
+                    "high": high,
+                    "unit": default.unit if default else "",
+                    "denominator": (cell.engagement_rate_per if name == "engagement_rate" else (default.denominator if default else "")),
+                    "set_by": origin,
+                    "source": default.source if default and origin == "default" else "scenario file",
+                    "year": default.year if default and origin == "default" else math.nan,
+                    "grade": default.grade if default and origin == "default" else "",
+                }
+            )
+    return pd.DataFrame(rows)
