@@ -1,4 +1,5 @@
-"""The public pipeline in one place: scenario -> model -> solution -> Plan.
+"""The public pipeline in one place: scenario -> model -> solution -> plan, for tier and roster
+scenarios alike (a scenario with a ``roster:`` block chooses named creators).
 
 The command line and notebooks call the same functions.
 """
@@ -10,11 +11,14 @@ from pathlib import Path
 
 from mixopt.contract import Marginal
 from mixopt.errors import InfeasibleError, SolverError
+from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.plan import RosterPlan
+from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.cells import resolve_cells
 from mixopt.scenario.load import load_scenario
+from mixopt.scenario.relax import describe_change, relaxations
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
-from mixopt.tier.explain import describe_change, relaxations
 from mixopt.tier.model import build_model
 from mixopt.tier.plan import Plan, evaluate_plan, make_plan, objective_label
 from mixopt.tier.solve import solve
@@ -25,23 +29,48 @@ __all__ = ["optimize", "solver_options_for", "evaluate_baseline", "marginal_valu
 def solver_options_for(scenario: Scenario, **override: object) -> SolverOptions:
     """Solver options from the scenario's ``solver:`` block, with explicit overrides applied."""
     settings = scenario.solver
-    options = SolverOptions(solver=settings.name, time_limit_s=settings.time_limit_s, mip_gap=settings.mip_gap)
+    gap = scenario.roster.mip_gap if scenario.roster is not None else settings.mip_gap
+    options = SolverOptions(solver=settings.name, time_limit_s=settings.time_limit_s, mip_gap=gap)
     changes = {k: v for k, v in override.items() if v is not None}
     return dataclasses.replace(options, **changes)
 
 
-def _objective_only(scenario: Scenario, options: SolverOptions) -> float | None:
+def _best_plan(scenario: Scenario, options: SolverOptions, roster: Roster | None) -> Plan | RosterPlan:
+    """The plan of a (relaxed) scenario, without marginal values and tie-break stages."""
+    if scenario.roster is not None:
+        return optimize_roster(scenario, options, mip_gap=options.mip_gap, roster=roster)
     model = build_model(scenario)
-    plan = make_plan(model, solve(model, dataclasses.replace(options, tie_break=False)))
-    return plan.objective_value if plan.status.has_plan else None
+    return make_plan(model, solve(model, dataclasses.replace(options, tie_break=False)))
 
 
-def marginal_values(plan: Plan, options: SolverOptions) -> tuple[Marginal, ...]:
-    """What one more unit of each binding rule is worth, by re-solving (exact, not LP duals)."""
+def _change_range(plan: Plan | RosterPlan, other: Plan | RosterPlan) -> tuple[float, float]:
+    """The certified range of the change of the optimum, from both plans' values and proven bounds.
+
+    Each optimum lies between its plan's value and its bound; with gap 0 the range is one point.
+    """
+    def interval(p: Plan | RosterPlan) -> tuple[float, float]:
+        value = float(p.objective_value or 0.0)
+        bound = value if p.bound is None or p.gap in (None, 0.0) else float(p.bound)
+        return (min(value, bound), max(value, bound))
+
+    low_a, high_a = interval(plan)
+    low_b, high_b = interval(other)
+    return low_b - high_a, high_b - low_a
+
+
+def marginal_values(plan: Plan | RosterPlan, options: SolverOptions, *,
+                    roster: Roster | None = None) -> tuple[Marginal, ...]:
+    """What one more unit of each binding rule is worth, by re-solving (exact, not LP duals).
+
+    In roster mode each re-solve is certified within the roster's gap, so the change is known to
+    lie in a range (``Marginal.change_low`` to ``change_high``); ``change`` is its midpoint.
+    """
     if not plan.status.has_plan or plan.objective_value is None:
         return ()
     scenario = plan.scenario
-    quick = dataclasses.replace(options, tie_break=False)
+    if scenario.roster is not None and roster is None:
+        roster = load_roster(scenario)
+    cells = plan.cells if isinstance(plan, Plan) else resolve_cells(scenario)
     out = []
     seen = set()
     candidates = list(plan.binding_rules)
@@ -49,21 +78,26 @@ def marginal_values(plan: Plan, options: SolverOptions) -> tuple[Marginal, ...]:
     if budget_check is not None and budget_check not in candidates:
         candidates.insert(0, budget_check)
     for check in candidates:
-        relax = relaxations(scenario, plan.cells, check)
+        relax = relaxations(scenario, cells, check.rule)
         if relax is None or check.rule in seen:
             continue
         seen.add(check.rule)
         step, transform = relax
-        relaxed = transform(scenario)
-        new_value = _objective_only(relaxed, quick)
-        change = None if new_value is None else new_value - plan.objective_value
+        other = _best_plan(transform(scenario), options, roster)
+        change = low = high = None
+        if other.status.has_plan and other.objective_value is not None:
+            low, high = _change_range(plan, other)
+            change = (low + high) / 2 if low != high else other.objective_value - plan.objective_value
         out.append(
             Marginal(
                 rule=check.rule,
                 label=check.label,
                 step=step,
                 change=change,
-                explanation=describe_change(check.label, step, objective_label(scenario), change, scenario.currency),
+                explanation=describe_change(check.label, step, objective_label(scenario), change, scenario.currency,
+                                            (low, high) if low != high else None),
+                change_low=low,
+                change_high=high,
             )
         )
     return tuple(out)
@@ -89,8 +123,12 @@ def optimize(
     *,
     explain: bool = True,
     require_plan: bool = False,
-) -> Plan:
+) -> Plan | RosterPlan:
     """Find the best plan for a scenario.
+
+    A tier scenario gives a :class:`~mixopt.tier.plan.Plan` (creators per cell); a roster
+    scenario a :class:`~mixopt.roster.plan.RosterPlan` (named creators). Both follow
+    :class:`~mixopt.contract.PlanView`.
 
     Parameters
     ----------
@@ -113,6 +151,14 @@ def optimize(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     options = options or solver_options_for(scenario)
+    if scenario.roster is not None:
+        roster = load_roster(scenario)
+        found = optimize_roster(scenario, options, mip_gap=options.mip_gap, roster=roster)
+        if explain and found.status.has_plan and found.feasible:
+            found = dataclasses.replace(found, marginals=marginal_values(found, options, roster=roster))
+        if require_plan and not found.status.has_plan:
+            raise no_plan_error(found)
+        return found
     model = build_model(scenario)
     solution = solve(model, options)
     plan = make_plan(model, solution)
@@ -126,7 +172,7 @@ def optimize(
     return plan
 
 
-def no_plan_error(plan: Plan) -> InfeasibleError | SolverError:
+def no_plan_error(plan: Plan | RosterPlan) -> InfeasibleError | SolverError:
     """The error that explains why a scenario produced no plan."""
     s = plan.scenario
     file = s.source_file

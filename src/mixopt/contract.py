@@ -1,10 +1,20 @@
-"""What every plan shares, in tier and roster mode alike: rule checks and marginal values."""
+"""What every plan shares, in tier and roster mode alike.
+
+A tier ``Plan`` (creators per cell) and a ``RosterPlan`` (named creators) both offer the
+attributes of :class:`PlanView`, so every analysis (sweeps, frontiers, comparisons, marginal
+values, exports of totals) is written once against this contract.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-__all__ = ["RuleCheck", "Marginal", "rule_check"]
+import pandas as pd
+
+from mixopt.solvers.types import SolveStatus
+
+__all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label"]
 
 _REL_TOL = 1e-6
 
@@ -44,3 +54,50 @@ class Marginal:
     step: str  # e.g. "+1,000 USD of budget"
     change: float | None  # change of the objective (None when the re-solve found no plan)
     explanation: str
+    change_low: float | None = None  # the certified range of the change (roster re-solves stop within a gap)
+    change_high: float | None = None
+
+
+def objective_label(scenario: Any) -> str:
+    """What a plan optimises, in planner words: spend, reach, ..., or the creator-table column maximised."""
+    obj = scenario.objective
+    if obj.minimize == "spend":
+        return "spend"
+    if obj.maximize == "column" and obj.column:
+        return str(obj.column)
+    return str(obj.maximize)
+
+
+class PlanView(Protocol):
+    """The plan contract of both modes."""
+
+    mode: str  # "tier" or "roster"
+    scenario: Any  # the validated Scenario the plan answers
+    totals: dict[str, float]  # creators, posts, spend, reach, ..., profit, roi, cpe, cpa (same keys in both modes)
+    checks: tuple[RuleCheck, ...]  # every rule, re-checked independently of the model
+    allocation: pd.DataFrame  # creators, posts, spend and KPIs per (tier, platform) cell
+    marginals: tuple[Marginal, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def status(self) -> SolveStatus: ...
+
+    @property
+    def objective_label(self) -> str: ...
+
+    @property
+    def objective_value(self) -> float | None: ...
+
+    @property
+    def bound(self) -> float | None: ...
+
+    @property
+    def gap(self) -> float | None: ...
+
+    @property
+    def feasible(self) -> bool: ...
+
+    @property
+    def binding_rules(self) -> list[RuleCheck]: ...
+
+    def creators_and_posts(self) -> tuple[dict[str, int], dict[str, int]]: ...

@@ -9,7 +9,7 @@ import time
 from mixopt.roster.model import build_roster_model
 from mixopt.roster.plan import RosterPlan, make_roster_plan
 from mixopt.roster.solve import solve_roster
-from mixopt.roster.table import load_roster
+from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions
 
@@ -17,18 +17,19 @@ __all__ = ["optimize_roster"]
 
 
 def optimize_roster(scenario: Scenario, options: SolverOptions | None = None, *,
-                    mip_gap: float | None = None) -> RosterPlan:
+                    mip_gap: float | None = None, roster: Roster | None = None) -> RosterPlan:
     """Read the scenario's creator table, choose the creators and check the choice.
 
     The gap is ``mip_gap`` when given (the command line's ``--mip-gap``), else the scenario's
-    ``roster.mip_gap`` (default 0.001). ``options`` brings the time limit.
+    ``roster.mip_gap`` (default 0.001). ``options`` brings the time limit. ``roster`` is the
+    creator table already read for this scenario (re-solves of the same brief reuse it).
     """
     assert scenario.roster is not None, "not a roster scenario: use mixopt.optimize"
     options = options or SolverOptions()
     gap = mip_gap if mip_gap is not None else scenario.roster.mip_gap
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    roster = load_roster(scenario)
+    roster = roster if roster is not None else load_roster(scenario)
     timings["read"] = time.perf_counter() - started
     step = time.perf_counter()
     model = build_roster_model(scenario, roster)

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mixopt.contract import RuleCheck
+from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.roster.check import at_posts, check_roster_choice
 from mixopt.roster.model import ROSTER_KPIS
 from mixopt.roster.reserves import reserve_list
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, filled_names
+from mixopt.scenario.outcomes import ALLOCATION_COLUMNS
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolveStatus
 
@@ -23,7 +24,6 @@ __all__ = ["RosterPlan", "make_roster_plan", "SELECTED_COLUMNS"]
 SELECTED_COLUMNS = ("id", "platform", "tier", "followers", "category", "country", "overlap_group", "posts", "spend",
                     "fee_per_post", "product_cost", "handling_cost", "reach", "impressions", "engagements",
                     "conversions", "revenue", "fit_score", "acceptance_rate", "must_include", "filled_from_defaults")
-ROSTER_KPIS = ROSTER_KPIS
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,11 @@ class RosterPlan:
     totals: dict[str, float]
     checks: tuple[RuleCheck, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    allocation: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (tier, platform) cell, as in tier mode
+    marginals: tuple[Marginal, ...] = ()
+
+    mode = "roster"
+    baseline = None
 
     @property
     def status(self) -> SolveStatus:
@@ -49,6 +54,47 @@ class RosterPlan:
     def feasible(self) -> bool:
         """True when every rule holds on the chosen creators (independent check)."""
         return all(c.holds for c in self.checks)
+
+    @property
+    def objective_label(self) -> str:
+        return objective_label(self.scenario)
+
+    @property
+    def objective_value(self) -> float | None:
+        return self.solution.objective
+
+    @property
+    def bound(self) -> float | None:
+        return self.solution.bound
+
+    @property
+    def gap(self) -> float | None:
+        return self.solution.gap
+
+    @property
+    def solver(self) -> str:
+        return self.solution.solver
+
+    @property
+    def solver_version(self) -> str:
+        return self.solution.solver_version
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(self.solution.seconds.values()))
+
+    @property
+    def binding_rules(self) -> list[RuleCheck]:
+        """Rules with no room left (count rules: less than one creator of room)."""
+        return [c for c in self.checks if c.holds and c.rule not in ("must_include", "exclude", "posts_per_creator")
+                and (c.sense == "==" or (c.slack < 1 - 1e-9 if c.unit == "creators"
+                                         else c.slack <= 1e-6 * max(1.0, abs(c.limit))))]
+
+    def creators_and_posts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Creators and posts per cell (``nano.tiktok``), as in tier mode."""
+        rows = self.allocation.itertuples(index=False)
+        pairs = [(f"{r.tier}.{r.platform}", int(r.creators), int(r.posts)) for r in rows]
+        return {k: c for k, c, _ in pairs}, {k: p for k, _, p in pairs}
 
 
 def _totals(scenario: Scenario, picked: pd.DataFrame) -> dict[str, float]:
@@ -66,7 +112,42 @@ def _totals(scenario: Scenario, picked: pd.DataFrame) -> dict[str, float]:
         t["profit"] = t["roi"] = math.nan
     t["cpe"] = spend / t["engagements"] if t["engagements"] > 0 else math.nan
     t["cpa"] = spend / t["conversions"] if t["conversions"] > 0 else math.nan
+    # the rest of the tier totals, so every analysis reads both modes alike
+    t["invites"] = t["creators"]  # each chosen creator is invited by name
+    t["expected_signed"] = float(picked["acceptance_rate"].sum())
+    t["fees"] = float((picked["fee_per_post"] * picked["posts"]).sum())
+    t["product_cost"] = float(picked["product_cost"].sum())
+    t["handling_cost"] = float(picked["handling_cost"].sum())
+    t["commission"] = t["conversions"] * eco.commission_per_conversion
+    t["cpm_reach"] = 1000 * spend / t["reach"] if t["reach"] > 0 else math.nan
     return t
+
+
+def _allocation(scenario: Scenario, picked: pd.DataFrame) -> pd.DataFrame:
+    """The chosen creators summed per (tier, platform) cell, in tier mode's columns and cell order."""
+    eco = scenario.economics
+    aov = eco.average_order_value or 0.0
+    frame = picked.assign(fees=picked["fee_per_post"] * picked["posts"])
+    sums = frame.groupby(["tier", "platform"], sort=False)[
+        ["posts", "spend", "fees", "product_cost", "handling_cost", "acceptance_rate", *ROSTER_KPIS]].sum()
+    counts = frame.groupby(["tier", "platform"], sort=False).size()
+    rows = []
+    for tier, platform in scenario.cells:
+        key = (tier, platform)
+        got = key in sums.index
+        value = (lambda column: float(sums.loc[key, column])) if got else (lambda column: 0.0)
+        n = int(counts.get(key, 0)) if got else 0
+        spend, engagements, conversions = value("spend"), value("engagements"), value("conversions")
+        rows.append({
+            "tier": tier, "platform": platform, "creators": n, "posts": int(round(value("posts"))), "invites": n,
+            "expected_signed": value("acceptance_rate"), "spend": spend, "fees": value("fees"),
+            "product_cost": value("product_cost"), "handling_cost": value("handling_cost"), "reach": value("reach"),
+            "impressions": value("impressions"), "engagements": engagements, "conversions": conversions,
+            "revenue": aov * conversions, "commission": eco.commission_per_conversion * conversions,
+            "cpe": spend / engagements if engagements > 0 else math.nan,
+            "cpa": spend / conversions if conversions > 0 else math.nan,
+        })
+    return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
 
 
 def _group_table(picked: pd.DataFrame, column: str, order: tuple[str, ...]) -> pd.DataFrame:
@@ -104,4 +185,5 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
         by_tier=_group_table(picked, "tier", scenario.tier_names),
         by_platform=_group_table(picked, "platform", scenario.platforms),
         reserves=reserve_list(scenario, table, chosen),
-        totals=_totals(scenario, picked), checks=checks, notes=tuple(notes))
+        totals=_totals(scenario, picked), checks=checks, notes=tuple(notes),
+        allocation=_allocation(scenario, picked))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mixopt.contract import Marginal, RuleCheck
+from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.defaults import default_value
 from mixopt.scenario.outcomes import evaluate_mix, totals_of
@@ -42,6 +42,8 @@ class Plan:
     baseline: Plan | None = None
     mixopt_version: str = field(default_factory=mixopt_version)
 
+    mode = "tier"
+
     @property
     def feasible(self) -> bool:
         """True when every rule holds on the plan (checked independently of the model)."""
@@ -71,13 +73,6 @@ def _is_tight(check: RuleCheck) -> bool:
     if check.unit in ("creators", "posts"):
         return check.slack < 1 - 1e-9
     return check.slack <= tol
-
-
-def objective_label(scenario: Scenario) -> str:
-    """What the plan optimises, in planner words."""
-    if scenario.objective.minimize == "spend":
-        return "spend"
-    return str(scenario.objective.maximize)
 
 
 def objective_of(scenario: Scenario, totals: dict[str, float]) -> float:

@@ -1,8 +1,9 @@
-"""Why the plan looks the way it does: what one more unit of each binding rule is worth.
+"""One planner-sized step on a rule of a scenario (budget + 1,000, team capacity + 1, target
++ 1%, a quota one creator wider, ...): the scenario a marginal value is re-solved on.
 
-In a mixed-integer programme, LP duals are not marginal values, so each binding rule is
-relaxed by one planner-sized unit (budget + 1,000, team capacity + 1, target + 1%, ...) and
-the scenario re-solved; the change of the optimum is reported.
+In a mixed-integer programme LP duals are not marginal values, so each binding rule is relaxed
+by such a step and the scenario re-solved (see :func:`mixopt.api.marginal_values`). The same
+steps serve tier and roster rules.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from mixopt.contract import RuleCheck
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.schema import Assumption, CellAssumptions, Scenario
 
@@ -50,10 +50,9 @@ def _inner(rule: str) -> str:
     return rule[rule.index("[") + 1 : -1]
 
 
-def relaxations(scenario: Scenario, cells: tuple[Cell, ...], check: RuleCheck) -> Relax | None:
+def relaxations(scenario: Scenario, cells: tuple[Cell, ...], rule: str) -> Relax | None:
     """The one-unit relaxation of a binding rule, as (step in words, scenario transformer)."""
     s = scenario
-    rule = check.rule
     cur = s.currency
     group = "tiers" if rule.startswith("tier_") else "platforms"
     if rule == "budget":
@@ -93,6 +92,9 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], check: RuleCheck) -
             return f"{key} minimum 1 lower", lambda x: _cell_rule(x, key, "min_creators", max(cell_rule.min_creators - 1, 0))
         if rule.startswith("cell_creators_max"):
             return f"{key} maximum +1", lambda x: _cell_rule(x, key, "max_creators", cell_rule.max_creators + 1)
+    roster_step = _roster_relaxation(s, rule)
+    if roster_step is not None:
+        return roster_step
     if rule.startswith("pool["):
         key = _inner(rule)
         cell = next(c for c in cells if c.key == key)
@@ -100,8 +102,68 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], check: RuleCheck) -
     return None
 
 
-def describe_change(label: str, step: str, objective: str, change: float | None, currency: str) -> str:
-    """One sentence in planner words for a marginal value."""
+def _roster(s: Scenario, **update: object) -> Scenario:
+    assert s.roster is not None
+    return s.model_copy(update={"roster": s.roster.model_copy(update=update)})
+
+
+def _category(s: Scenario, name: str, field: str, value: int) -> Scenario:
+    assert s.roster is not None
+    categories = dict(s.roster.categories)
+    categories[name] = categories[name].model_copy(update={field: value})
+    return _roster(s, categories=categories)
+
+
+def _roster_relaxation(s: Scenario, rule: str) -> Relax | None:
+    """Steps on the rules only roster scenarios have: category quotas, overlap groups, resource caps."""
+    if s.roster is None:
+        return None
+    if rule.startswith("category_min["):
+        name = _inner(rule)
+        low = s.roster.categories[name].min_creators or 0
+        return f"{name} quota 1 creator lower", lambda x: _category(x, name, "min_creators", max(low - 1, 0))
+    if rule.startswith("category_max["):
+        name = _inner(rule)
+        high = s.roster.categories[name].max_creators or 0
+        return f"{name} quota 1 creator higher", lambda x: _category(x, name, "max_creators", high + 1)
+    if rule == "overlap_groups":
+        most = s.roster.max_per_overlap_group or 0
+        return "1 more creator per overlap group", lambda x: _roster(x, max_per_overlap_group=most + 1)
+    if rule.startswith("resource["):
+        column = _inner(rule)
+        cap = s.roster.resource_caps[column]
+        step = _step_of(cap)
+
+        def wider(x: Scenario) -> Scenario:
+            assert x.roster is not None
+            return _roster(x, resource_caps={**x.roster.resource_caps, column: x.roster.resource_caps[column] + step})
+
+        return f"+{step:,g} {column} on its cap", wider
+    return None
+
+
+def _step_of(limit: float) -> float:
+    """A round step of about 1% of a cap (at least 1): 1, 2, 5, 10, 20, 50, ..."""
+    target = max(abs(limit) * 0.01, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= target))
+
+
+def describe_change(label: str, step: str, objective: str, change: float | None, currency: str,
+                    within: tuple[float, float] | None = None) -> str:
+    """One sentence in planner words for a marginal value (``within``: its certified range, when not exact)."""
+    if change is not None and within is not None:
+        low, high = within
+        unit = currency if objective in ("revenue", "profit", "value", "spend") else objective
+        if max(abs(low), abs(high)) < 1e-6 * max(1.0, abs(change)) + 1e-9:
+            return f"{label}: {step} would not change {objective}."
+        verb, low, high = ("adds", low, high) if low >= 0 else ("costs", -high, -low) if high <= 0 else ("changes", low, high)
+        if objective == "spend":
+            verb = {"adds": "costs", "costs": "saves"}.get(verb, verb)
+        amount = f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f} to {high:,.0f}"
+        if verb == "changes":
+            amount = f"by {low:+,.0f} to {high:+,.0f}"
+        return f"{label}: {step} {verb} {amount} {unit} (certified range: both plans are within the roster's gap)."
     if change is None:
         return f"{label}: the re-solve with {step} did not finish in time (allow more with --time-limit)."
     if objective == "spend":
