@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mixopt.analysis.frontier import FrontierResult
-from mixopt.analysis.sweep import SweepResult
+from mixopt.analysis.sweep_points import SweepResult
 from mixopt.tier.plan import Plan
 
 __all__ = ["plot_sweep", "plot_frontier", "plot_mix", "save_png"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mixopt.analysis.compare import Comparison
 from mixopt.analysis.frontier import FrontierResult
-from mixopt.analysis.sweep import SweepResult
+from mixopt.analysis.sweep_points import SweepResult
 from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan, assumptions_table
 
