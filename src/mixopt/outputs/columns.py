@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["COLUMNS", "TOTAL_KEYS", "TOTAL_DOCS"]
+import pandas as pd
+
+from mixopt.scenario.outcomes import posts_split_text, posts_splits
+
+__all__ = ["COLUMNS", "TOTAL_KEYS", "TOTAL_DOCS", "plan_table"]
 
 
-#: Every column of plan.csv: (name, unit, meaning, decimals).
+#: Every column of plan.csv: (name, unit, meaning, decimals; -1 for text).
 COLUMNS: tuple[tuple[str, str, str, int], ...] = (
     ("tier", "", "creator tier (follower band)", -1),
     ("platform", "", "social platform", -1),
     ("creators", "creators", "creators to sign in this cell", 0),
     ("posts", "posts", "sponsored posts in total across those creators", 0),
+    ("posts_per_creator", "creators x posts", ("how many creators make each number of posts, e.g. 36x3 + 1x2: 36 creators "
+                                               "with 3 posts each and 1 with 2 (the most even split; empty when unused)"), -1),
     ("invites", "creators", "creators to invite so that, at the acceptance rate, enough sign: ceil(creators / acceptance_rate)", 0),
     ("expected_signed", "creators", "creators expected to sign from those invites: invites x acceptance_rate", 2),
     ("spend", "currency", "media budget used: fees + product_cost + handling_cost", 2),
@@ -38,3 +44,11 @@ TOTAL_DOCS = {
     "roi": ("ratio", "return on investment: profit / spend"),
     "cpm_reach": ("currency per 1,000 people", "spend per 1,000 people reached"),
 }
+
+
+def plan_table(allocation: pd.DataFrame) -> pd.DataFrame:
+    """A per-cell allocation as the plan table, in ``COLUMNS`` order: the allocation's columns plus
+    ``posts_per_creator``, the text of each cell's posts split (computed from its creators and posts)."""
+    table = allocation.copy()
+    table["posts_per_creator"] = [posts_split_text(groups) for groups in posts_splits(allocation)]
+    return table[[c[0] for c in COLUMNS]]

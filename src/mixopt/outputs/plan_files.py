@@ -14,13 +14,30 @@ from typing import Any
 
 import pandas as pd
 
-from mixopt.outputs.columns import COLUMNS, TOTAL_KEYS
+from mixopt.outputs.columns import COLUMNS, TOTAL_KEYS, plan_table
 from mixopt.outputs.files import clean, write_text
+from mixopt.scenario.outcomes import posts_splits
 from mixopt.tier.plan import Plan, assumptions_table
 
 __all__ = ["COLUMNS", "plan_csv", "plan_json", "plan_dict", "write_outputs", "write_xlsx"]
+
+
 def _table_rows(plan: Plan) -> pd.DataFrame:
-    return plan.allocation.copy()
+    return plan_table(plan.allocation)
+
+
+def _allocation_records(allocation: pd.DataFrame) -> list[dict[str, Any]]:
+    """The plan table's rows as plain data, each with its posts split as a list after the text:
+    ``"posts_split": [{"creators": 36, "posts_each": 3}, {"creators": 1, "posts_each": 2}]``."""
+    records = []
+    for row, groups in zip(plan_table(allocation).to_dict("records"), posts_splits(allocation)):
+        record: dict[str, Any] = {}
+        for key, value in row.items():
+            record[key] = clean(value)
+            if key == "posts_per_creator":
+                record["posts_split"] = [{"creators": g.creators, "posts_each": g.posts_each} for g in groups]
+        records.append(record)
+    return records
 
 
 def plan_csv(plan: Plan) -> str:
@@ -77,9 +94,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "budget": s.budget,
         "currency": s.currency,
         "totals": {k: clean(plan.totals.get(k)) for k in TOTAL_KEYS},
-        "allocation": [
-            {k: clean(v) for k, v in row.items()} for row in _table_rows(plan).to_dict("records")
-        ],
+        "allocation": _allocation_records(plan.allocation),
         "binding_rules": [
             {"rule": m.rule, "label": m.label, "step": m.step, "objective_change": clean(m.change),
              "explanation": m.explanation}
@@ -100,7 +115,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "follows_all_rules": plan.baseline.feasible,
             "broken_rules": [c.label for c in plan.baseline.broken_rules],
             "totals": {k: clean(plan.baseline.totals.get(k)) for k in TOTAL_KEYS},
-            "allocation": [{k: clean(v) for k, v in r.items()} for r in plan.baseline.allocation.to_dict("records")],
+            "allocation": _allocation_records(plan.baseline.allocation),
         }
     return data
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from mixopt.scenario.outcomes import posts_split_text, posts_splits
 from mixopt.tier.plan import Plan
 
 __all__ = ["format_table"]
@@ -27,16 +28,16 @@ def format_table(plan: Plan) -> str:
         lines += [f"  note: {n}" for n in plan.notes]
         return "\n".join(lines) + "\n"
     used = plan.allocation[plan.allocation["creators"] > 0]
-    header = ["tier", "platform", "creators", "posts", "invites", f"spend {cur}", "reach", "engagements",
-              "conversions", "CPE", "CPA"]
+    header = ["tier", "platform", "creators", "posts", "creators x posts", "invites", f"spend {cur}", "reach",
+              "engagements", "conversions", "CPE", "CPA"]
     body = [
-        [r.tier, r.platform, _n(r.creators), _n(r.posts), _n(r.invites), _n(r.spend), _n(r.reach),
-         _n(r.engagements), _n(r.conversions, 1), _n(r.cpe, 2), _n(r.cpa, 2)]
-        for r in used.itertuples(index=False)
+        [r.tier, r.platform, _n(r.creators), _n(r.posts), posts_split_text(split, "+"), _n(r.invites), _n(r.spend),
+         _n(r.reach), _n(r.engagements), _n(r.conversions, 1), _n(r.cpe, 2), _n(r.cpa, 2)]
+        for r, split in zip(used.itertuples(index=False), posts_splits(used))
     ]
     t = plan.totals
-    body.append(["total", "", _n(t["creators"]), _n(t["posts"]), _n(t["invites"]), _n(t["spend"]), _n(t["reach"]),
-                 _n(t["engagements"]), _n(t["conversions"], 1), _n(t["cpe"], 2), _n(t["cpa"], 2)])
+    body.append(["total", "", _n(t["creators"]), _n(t["posts"]), "", _n(t["invites"]), _n(t["spend"]),
+                 _n(t["reach"]), _n(t["engagements"]), _n(t["conversions"], 1), _n(t["cpe"], 2), _n(t["cpa"], 2)])
     widths = [max(len(str(row[i])) for row in [header] + body) for i in range(len(header))]
 
     def fmt_row(row: list[str]) -> str:

@@ -127,9 +127,12 @@ class _Book:
 
 
 def _plan_frame(plan: Plan) -> pd.DataFrame:
-    from mixopt.outputs.columns import COLUMNS
+    from mixopt.outputs.columns import plan_table
 
-    return plan.allocation[[c[0] for c in COLUMNS]]
+    table = plan_table(plan.allocation)
+    # An unused cell has no posts split: a blank cell, not an empty string.
+    table["posts_per_creator"] = table["posts_per_creator"].astype(object).where(table["posts_per_creator"] != "", None)
+    return table
 
 
 def _summary(book: _Book, d: Deliverable, scenario: Scenario, prov: dict[str, str]) -> None:

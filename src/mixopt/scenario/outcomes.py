@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import pandas as pd
 
 from mixopt.scenario.cells import Cell, Curve
 from mixopt.scenario.schema import Economics
 
-__all__ = ["apply_curve", "evaluate_mix", "totals_of", "ALLOCATION_COLUMNS"]
+__all__ = [
+    "apply_curve", "evaluate_mix", "totals_of", "ALLOCATION_COLUMNS", "PostsGroup", "split_posts", "posts_splits",
+    "posts_split_text",
+]
 
 #: Column order of every per-cell table mixopt reports.
 ALLOCATION_COLUMNS = (
@@ -72,6 +76,11 @@ def evaluate_mix(
     """Per-cell creators, posts, spend and outcomes of a mix, in ``ALLOCATION_COLUMNS`` order.
 
     ``creators`` and ``posts`` are keyed by cell key (``nano.tiktok``); missing cells are 0.
+
+    Every figure depends only on a cell's creators and its total posts (reach on creators; fees,
+    impressions, engagements and conversions on posts; product and handling on creators), never
+    on how the posts are shared among the creators: the same holds in tier/model.py. So
+    ``split_posts`` can share them out after the solve without changing any figure.
     """
     aov = economics.average_order_value or 0.0
     rows = []
@@ -131,3 +140,42 @@ def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float
     sums["cpe"] = _ratio(sums["spend"], sums["engagements"])
     sums["cpm_reach"] = _ratio(1000 * sums["spend"], sums["reach"])
     return sums
+
+
+class PostsGroup(NamedTuple):
+    """``creators`` creators in a cell who each make ``posts_each`` posts."""
+
+    creators: int
+    posts_each: int
+
+
+def split_posts(creators: int, posts: int) -> tuple[PostsGroup, ...]:
+    """The most even way to share a cell's ``posts`` among its ``creators``, most posts first.
+
+    With q = posts // creators and r = posts % creators: r creators make q + 1 posts and the
+    other creators - r make q (one group when r is 0). No other split has a smaller largest or
+    a larger smallest number of posts per creator, so one with every creator at 1..max_posts
+    posts exists exactly when creators <= posts <= max_posts x creators (the rules the plan is
+    checked against), and then this is one. A mix that breaks those rules (a planner's own mix
+    may) shows it: 25 creators and 10 posts give 10x1 + 15x0. No creators: no groups.
+    """
+    if creators < 0 or posts < 0:
+        raise ValueError(f"creators and posts must not be negative (got {creators} creators, {posts} posts)")
+    if creators == 0:
+        return ()
+    each, extra = divmod(posts, creators)
+    groups = [PostsGroup(extra, each + 1), PostsGroup(creators - extra, each)]
+    return tuple(g for g in groups if g.creators > 0)
+
+
+def posts_splits(allocation: pd.DataFrame) -> list[tuple[PostsGroup, ...]]:
+    """``split_posts`` of every row of a per-cell table, in row order (from its creators and posts)."""
+    return [
+        split_posts(round(float(n)), round(float(p)))
+        for n, p in zip(allocation["creators"], allocation["posts"])
+    ]
+
+
+def posts_split_text(groups: tuple[PostsGroup, ...], joiner: str = " + ") -> str:
+    """A split as planner text, ``36x3 + 1x2`` (creators x posts each); empty for no creators."""
+    return joiner.join(f"{g.creators}x{g.posts_each}" for g in groups)

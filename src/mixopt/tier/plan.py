@@ -10,7 +10,7 @@ import pandas as pd
 from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.defaults import default_value
-from mixopt.scenario.outcomes import evaluate_mix, totals_of
+from mixopt.scenario.outcomes import PostsGroup, evaluate_mix, posts_splits, totals_of
 from mixopt.scenario.schema import PARAMETERS, Scenario
 from mixopt.solvers.types import Solution, SolveStatus
 from mixopt.tier.check import check_mix
@@ -64,6 +64,12 @@ class Plan:
         creators = {f"{r.tier}.{r.platform}": int(r.creators) for r in self.allocation.itertuples(index=False)}
         posts = {f"{r.tier}.{r.platform}": int(r.posts) for r in self.allocation.itertuples(index=False)}
         return creators, posts
+
+    def posts_split(self) -> dict[str, tuple[PostsGroup, ...]]:
+        """How many creators make each number of posts, per cell (``nano.tiktok``), most posts first:
+        the most even split of the cell's posts (``split_posts``), computed from the allocation."""
+        keys = [f"{t}.{p}" for t, p in zip(self.allocation["tier"], self.allocation["platform"])]
+        return dict(zip(keys, posts_splits(self.allocation)))
 
 
 def _is_tight(check: RuleCheck) -> bool:
