@@ -78,6 +78,8 @@ class SweepResult:
                 "cpe": t.get("cpe"),
                 "cpa": t.get("cpa"),
                 **{f"creators_{tier}": (self._tier_creators(p.plan, tier)) for tier in self.scenario.tier_names},
+                # roster points are certified within a gap: say how close each is (tier sweeps are exact)
+                **({"gap": p.plan.gap if p.plan is not None else None} if self.scenario.roster is not None else {}),
             })
         return pd.DataFrame(rows)
 

@@ -20,7 +20,6 @@ from mixopt.cli.common import (
     progress_bar,
     scenario_argument,
     solver_options,
-    tier_only,
     usage_error,
     write_or_fail,
 )
@@ -82,8 +81,12 @@ def _sweep_text(result: Any) -> str:
                  num(p.objective, decimals_of(goal))] for p in result.points]
         return "\n".join(lines + grid_lines(header, rows, left=(1,))) + "\n"
     planned = sum(1 for p in result.points if p.plan is not None)
-    lines += [f"Best {goal} at each {result.field}: {len(result.points)} points, {planned} with a plan, exact "
-              f"({result.solver_version}). 'no plan': no mix meets every rule at that value.", ""]
+    roster = s.roster is not None
+    how = f"each within the roster's certified gap ({result.solver_version})" if roster else \
+        f"exact ({result.solver_version})"
+    what = "choice of creators" if roster else "mix"
+    lines += [f"Best {goal} at each {result.field}: {len(result.points)} points, {planned} with a plan, {how}. "
+              f"'no plan': no {what} meets every rule at that value.", ""]
     money = is_money(result.field)
     has_roi = s.economics.average_order_value is not None
     header = [field_head, "status", with_unit(goal, cur)]
@@ -93,7 +96,10 @@ def _sweep_text(result: Any) -> str:
     rows = []
     for p in result.points:
         t = p.plan.totals if p.plan is not None else {}
-        row = [value_text(p.value), status_text(p.status, p.plan.gap if p.plan else None), num(p.objective, decimals_of(goal))]
+        status = status_text(p.status, p.plan.gap if p.plan else None)
+        if roster and p.plan is not None and p.plan.gap is not None:
+            status = f"within {p.plan.gap:.2%}"
+        row = [value_text(p.value), status, num(p.objective, decimals_of(goal))]
         row += [num(p.marginal_per_1000, decimals_of(goal))] if money else []
         row += [num(result._tier_creators(p.plan, tier)) for tier in s.tier_names]
         row += [num(t.get("creators")), num(t.get("spend")), num(t.get("reach")), num(t.get("engagements")),
@@ -102,8 +108,9 @@ def _sweep_text(result: Any) -> str:
         rows.append(row)
     lines += grid_lines(header, rows, left=(1,))
     if money:
-        lines += ["", f"per +1,000: how much the best {goal} grows with 1,000 {cur} more {result.field} "
-                      "(an exact re-solve, not an LP dual)."]
+        how = ("a re-solve, not an LP dual; each plan is within the roster's gap, so small changes are within "
+               "that noise") if roster else "an exact re-solve, not an LP dual"
+        lines += ["", f"per +1,000: how much the best {goal} grows with 1,000 {cur} more {result.field} ({how})."]
     if result.mix_changes:
         lines += ["", "Where the mix changes:"] + [f"  - {c}" for c in result.mix_changes]
     best = result.best_roi_point()
@@ -143,18 +150,19 @@ def sweep(scenario: Path, budget_spec: str | None, field: str | None, values_spe
       mixopt sweep scenarios/sales_push.yaml --budget 5000:100000:500 --preview
     """
     from mixopt.analysis.sweep import run_sweep
+    from mixopt.analysis.sweep_roster import run_roster_sweep
     from mixopt.outputs.run_files import write_run_outputs
     from mixopt.outputs.workbook import Deliverable
 
     with planner_errors():
         loaded = mixopt.load_scenario(scenario)
-        tier_only(loaded, "sweep")
         chosen_field, chosen_values = _sweep_request(loaded, budget_spec, field, values_spec)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
         check_out(out_dir)
         kind = "LP preview" if preview else "sweep"
         with progress_bar(len(chosen_values), f"{kind} of {chosen_field}") as bar:
-            result = run_sweep(loaded, chosen_field, chosen_values, options, preview=preview, progress=advance(bar))
+            engine = run_roster_sweep if loaded.roster is not None else run_sweep
+            result = engine(loaded, chosen_field, chosen_values, options, preview=preview, progress=advance(bar))
         deliverable = Deliverable(sweep=result)
         written = write_or_fail(out_dir, lambda: write_run_outputs(deliverable, out_dir)) if out_dir is not None else []
         echo_run(deliverable, "sweep", fmt, lambda: _sweep_text(result), written)

@@ -14,6 +14,7 @@ from mixopt.roster.model import ROSTER_KPIS
 from mixopt.roster.reserves import reserve_list
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, filled_names
+from mixopt.scenario.cells import Cell, resolve_cells
 from mixopt.scenario.outcomes import ALLOCATION_COLUMNS
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolveStatus
@@ -58,6 +59,11 @@ class RosterPlan:
     @property
     def objective_label(self) -> str:
         return objective_label(self.scenario)
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        """The tier defaults per (tier, platform) cell that fill metrics a creator table leaves out."""
+        return resolve_cells(self.scenario)
 
     @property
     def objective_value(self) -> float | None:
