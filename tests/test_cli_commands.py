@@ -342,7 +342,7 @@ def test_csv_on_stdout_starts_with_the_header_and_no_solver_banner() -> None:
     done = subprocess.run([sys.executable, "-m", "mixopt", "solve", "scenarios/awareness_launch.yaml",
                            "--format", "csv"], capture_output=True, text=True, check=False, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("tier,platform,creators,posts,invites,")
+    assert done.stdout.startswith("tier,platform,creators,posts,posts_per_creator,invites,")
 
 
 def test_solve_simulate_writes_the_same_json_to_plan_json_as_to_standard_output(runner: CliRunner, tmp_path: Path) -> None:
