@@ -3,6 +3,11 @@
 For a grid of floors on one KPI (reach by default), maximise the other (conversions by
 default): each point is the most sales a plan can make while still reaching that many
 people. Consecutive points say what each extra million of reach costs in sales.
+
+Tier scenarios: each point is an exact solve of one reusable model (only the floor changes).
+Roster scenarios: each point is a roster solve (named creators) certified within the roster's
+gap, so each point's ``y`` is within its gap of the most ``y`` possible at that floor, and its
+proven bound (``y_bound``) is reported beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 from mixopt.errors import Issue, ScenarioError
+from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.plan import RosterPlan, make_roster_plan
+from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.schema import Objective, Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
 from mixopt.solvers.types import Solution, SolverOptions, SolveStatus
@@ -36,7 +44,10 @@ class FrontierPoint:
     status: SolveStatus
     x_value: float | None
     y_value: float | None
-    plan: Plan | None
+    plan: Plan | RosterPlan | None
+    y_bound: float | None = None  # roster: the proven most y at this floor (y is within ``gap`` of it)
+    gap: float | None = None  # roster: the certified relative gap of y
+    repeats_floor: float | None = None  # roster: this point repeats the plan found for that higher floor
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,19 @@ class FrontierResult:
     points: tuple[FrontierPoint, ...]
     solver: str
     solver_version: str
+    mip_gap: float | None = None  # roster: the gap every point is certified within; None: exact points
+    roster: Roster | None = None  # roster: the creator table the points choose from
+
+    @property
+    def mode(self) -> str:
+        """``tier`` (exact points) or ``roster`` (named creators, points within the certified gap)."""
+        return "tier" if self.roster is None else "roster"
+
+    @property
+    def largest_gap(self) -> float | None:
+        """The largest certified gap over the points with a plan (roster), else None."""
+        gaps = [p.gap for p in self.points if p.plan is not None and p.gap is not None]
+        return max(gaps) if gaps else None
 
     def table(self) -> pd.DataFrame:
         """One row per frontier point with the trade-off to the next point."""
@@ -60,10 +84,12 @@ class FrontierResult:
             trade = None
             if nxt is not None and nxt.x_value is not None and p.x_value is not None and nxt.x_value > p.x_value:
                 trade = (p.y_value - nxt.y_value) / (nxt.x_value - p.x_value) * 1_000_000  # type: ignore[operator]
+            certified = {} if self.roster is None else {f"{self.y}_best_possible": p.y_bound, "gap": p.gap}
             rows.append({
                 "floor": p.floor,
                 f"{self.x}": p.x_value,
                 f"{self.y}": p.y_value,
+                **certified,
                 f"{self.y}_given_up_per_million_{self.x}": trade,
                 "spend": t["spend"],
                 "creators": t["creators"],
@@ -92,11 +118,14 @@ def trace_frontier(
     options: SolverOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> FrontierResult:
-    """Trace the ``x``-versus-``y`` frontier with ``points`` exact solves (plus two end solves).
+    """Trace the ``x``-versus-``y`` frontier with ``points`` solves (plus two end solves), exact in tier mode.
 
-    The scenario's budget and rules hold at every point; its own objective is ignored.
+    The scenario's budget and rules hold at every point; its own objective is ignored. A roster
+    scenario's points are roster solves within its gap (``options.mip_gap`` when options are
+    given, else the scenario's ``roster.mip_gap``).
     """
-    options = options or SolverOptions()
+    if options is None:
+        options = SolverOptions(mip_gap=scenario.roster.mip_gap) if scenario.roster is not None else SolverOptions()
     bad = []
     if x not in FLOOR_KPIS:
         bad.append(Issue("(command line)", "--x", "cannot be used as a floor", f"Choose one of {', '.join(FLOOR_KPIS)}", x))
@@ -111,6 +140,8 @@ def trace_frontier(
         bad.append(Issue("(command line)", "--points", "needs at least 2 points", "Use --points 20", points))
     if bad:
         raise ScenarioError(bad)
+    if scenario.roster is not None:
+        return _trace_roster(scenario, x, y, points, options, progress)
 
     def best(goal: str) -> Plan:
         s = scenario.model_copy(update={"objective": Objective(maximize=goal)})  # type: ignore[arg-type]
@@ -153,3 +184,71 @@ def trace_frontier(
         if progress is not None:
             progress(i + 1, len(floors))
     return FrontierResult(scenario, x, y, tuple(out), options.solver, solver_version(options.solver))
+
+
+def _certified(plan: RosterPlan, bound: float | None, target_gap: float) -> RosterPlan:
+    """``plan`` (found for a higher floor, re-read for this one) certified by this floor's proven ``bound``."""
+    sol = plan.solution
+    if bound is None or sol.objective is None:
+        return plan
+    bound = max(bound, sol.objective)
+    gap = (bound - sol.objective) / max(abs(sol.objective), 1e-9)
+    status = SolveStatus.OPTIMAL if gap <= target_gap + 1e-12 else SolveStatus.FEASIBLE
+    return dataclasses.replace(plan, solution=dataclasses.replace(sol, bound=bound, gap=gap, status=status))
+
+
+def _trace_roster(scenario: Scenario, x: str, y: str, points: int, options: SolverOptions,
+                  progress: Callable[[int, int], None] | None) -> FrontierResult:
+    """The frontier over named creators: a roster solve per floor, each within the certified gap.
+
+    A plan found for a higher floor that makes more ``y`` also meets every lower floor, so each
+    point keeps the best plan found for any floor at or above its own (with its own floor's proven
+    bound): the points are then non-dominated, and each stays within its gap of the most ``y``.
+    """
+    roster = load_roster(scenario)
+    gap = float(options.mip_gap)
+
+    def solve_for(s: Scenario) -> RosterPlan:
+        return optimize_roster(s, options, mip_gap=gap, roster=roster)
+
+    def best(goal: str) -> RosterPlan:
+        return solve_for(scenario.model_copy(update={"objective": Objective(maximize=goal)}))  # type: ignore[arg-type]
+
+    def result(found: tuple[FrontierPoint, ...]) -> FrontierResult:
+        version = top_y.solver_version if top_y.status.has_plan else top_x.solver_version
+        return FrontierResult(scenario, x, y, found, "clp+highs", version, mip_gap=gap, roster=roster)
+
+    top_x, top_y = best(x), best(y)
+    if not all(p.status.has_plan and p.feasible for p in (top_x, top_y)):
+        return result(())
+    low = float(top_y.totals[x])
+    high = max(float(top_x.totals[x]), low)
+    own = getattr(scenario.targets, x) or 0.0
+    solved: list[tuple[float, Scenario, RosterPlan]] = []
+    for i, floor in enumerate(np.linspace(low, high, points)):
+        # the last floor is the best x found; shave a hair so rounding cannot make it infeasible
+        floor = float(floor) * (1 - 1e-9) if i == points - 1 else float(floor)
+        s = _retarget(scenario, y, x, floor)
+        solved.append((floor, s, solve_for(s)))
+        if progress is not None:
+            progress(i + 1, points)
+    out: list[FrontierPoint] = []
+    for i, (floor, s, plan) in enumerate(solved):
+        repeats = None
+        if plan.status.has_plan and plan.feasible and plan.bound is not None:
+            level = max(floor, own)
+            serving = [(float(p.totals[y]), float(p.totals[x]), -j) for j, (_, _, p) in enumerate(solved)
+                       if j == i or (p.status.has_plan and p.feasible and float(p.totals[x]) >= level)]
+            best_y, _, minus_k = max(serving)  # the most y, then the most x, then the lowest floor
+            k = -minus_k
+            if k != i and best_y > float(plan.totals[y]):
+                repeats = solved[k][0]
+                plan = _certified(make_roster_plan(s, roster, solved[k][2].solution), plan.bound, gap)
+        has = plan.status.has_plan and plan.feasible  # a plan failing the independent check is never shown
+        out.append(FrontierPoint(
+            floor=floor, status=plan.status,
+            x_value=float(plan.totals[x]) if has else None,
+            y_value=float(plan.totals[y]) if has else None,
+            plan=plan if has else None,
+            y_bound=plan.bound if has else None, gap=plan.gap if has else None, repeats_floor=repeats))
+    return result(tuple(out))

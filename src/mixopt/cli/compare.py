@@ -19,15 +19,22 @@ from mixopt.cli.common import (
     format_option,
     planner_errors,
     solver_options,
-    tier_only,
     usage_error,
     write_or_fail,
 )
+from mixopt.cli.frontier import broken_plan_error, refuse_tier_options
 from mixopt.cli.text import decimals_of, grid_lines, num, with_unit
 from mixopt.errors import MixoptError
 from mixopt.version import mixopt_version
 
-pass
+
+def _kind_text(plan: Any) -> str:
+    """What a plan decides: named creators from a table (roster) or creators per cell (tier)."""
+    if plan.mode == "roster":
+        return (f"roster plan: {int(plan.totals['creators']):,} named creators from {plan.roster.source_file}, "
+                f"certified gap {100 * (plan.gap or 0.0):.3f}%")
+    return "tier plan: creators per tier and platform, exact" if not plan.gap else \
+        f"tier plan: creators per tier and platform, gap {100 * plan.gap:.3f}%"
 
 
 def _compare_text(comparison: Any) -> str:
@@ -36,7 +43,11 @@ def _compare_text(comparison: Any) -> str:
     currencies = {p.scenario.currency for p in plans}
     cur = next(iter(currencies)) if len(currencies) == 1 else "(mixed currencies)"
     lines = [f"mixopt {mixopt_version()}  compare  {len(plans)} plans"]
-    lines += [f"  {letter} = {p.scenario.name}  ({p.scenario.source_file})" for letter, p in zip(letters, plans)]
+    if comparison.has_roster:  # say which plans name creators and which count them per cell
+        lines += [f"  {letter} = {p.scenario.name}  ({p.scenario.source_file})  {_kind_text(p)}"
+                  for letter, p in zip(letters, plans)]
+    else:
+        lines += [f"  {letter} = {p.scenario.name}  ({p.scenario.source_file})" for letter, p in zip(letters, plans)]
     if len(currencies) > 1:
         lines.append("  Note: the scenarios use different currencies; money columns are not comparable.")
     table = comparison.table()
@@ -54,7 +65,8 @@ def _compare_text(comparison: Any) -> str:
             if section in ("creators", "posts", "spend") and all(not v for v in values[: len(names)]):
                 continue  # a cell no plan uses
             if section == "goal":
-                rows.append([item, *[str(v) for v in values[: len(names)]], *["" for _ in diffs]])
+                shown = [f"{100 * v:.3f}%" if item == "gap" else str(v) for v in values[: len(names)]]
+                rows.append([item, *shown, *["" for _ in diffs]])
                 continue
             d = decimals_of(item) if section == "totals" else 0
             label = with_unit(item, cur) if section == "totals" else item
@@ -74,10 +86,14 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
             out_dir: Path | None, fmt: str) -> None:
     """Solve two or more scenarios and put their plans side by side, with the differences to the first.
 
+    Tier and roster scenarios mix freely: a roster plan's named creators are summed per (tier,
+    platform) cell, and the comparison says which plans name creators (and their certified gap).
+
     \b
     Example:
       mixopt compare scenarios/awareness_launch.yaml scenarios/sales_push.yaml
       mixopt compare scenarios/base.yaml scenarios/blended.yaml --out results/ --format csv
+      mixopt compare scenarios/sales_push.yaml scenarios/roster_skincare.yaml
     """
     from mixopt.analysis.compare import compare_plans
     from mixopt.outputs.run_files import write_run_outputs
@@ -89,15 +105,15 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
     loaded, problems = [], []
     for path in scenarios:
         try:
-            s = mixopt.load_scenario(path)
-            tier_only(s, "compare")
-            loaded.append(s)
+            loaded.append(mixopt.load_scenario(path))
         except MixoptError as err:
             problems.append(str(err))
     if problems:
         click.echo("\n".join(problems), err=True)
         sys.exit(1)
     with planner_errors():
+        for s in loaded:
+            refuse_tier_options(s, solver)
         check_out(out_dir)
         plans = []
         for s in loaded:
@@ -109,6 +125,8 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
                     click.echo("\n".join(diagnosis_lines(s, plan.status, options, out_dir, relaxed)), err=True)
                     sys.exit(3)
                 fail(no_plan_error(plan))
+            if s.roster is not None and not plan.feasible:
+                fail(broken_plan_error(plan))
             plans.append(plan)
         comparison = compare_plans(plans)
         deliverable = Deliverable(comparison=comparison)

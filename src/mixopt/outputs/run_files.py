@@ -15,8 +15,6 @@ from mixopt.outputs.files import clean, write_text
 __all__ = ["run_tables", "table_csv", "table_json", "write_run_outputs"]
 
 
-
-
 def _frame_csv(frame: pd.DataFrame, provenance: dict[str, str]) -> str:
     """A table as CSV with fixed rounding and the provenance repeated in trailing columns."""
     out = frame.copy()
@@ -54,15 +52,24 @@ def run_tables(deliverable: Any) -> dict[str, tuple[pd.DataFrame, dict[str, str]
         tables["sweep"] = (s.table(), provenance_of(s.scenario, s.solver, s.solver_version, version), facts)
     if deliverable.frontier is not None:
         f = deliverable.frontier
-        tables["frontier"] = (f.table(), provenance_of(f.scenario, f.solver, f.solver_version, version),
-                              {"x": f.x, "y": f.y})
+        prov = provenance_of(f.scenario, f.solver, f.solver_version, version)
+        facts: dict[str, Any] = {"x": f.x, "y": f.y}
+        if f.roster is not None:  # named creators: each point within the certified gap, not exact
+            prov |= {"creator_table": f.roster.source_file, "creator_table_sha256": f.roster.sha256}
+            facts |= {"kind": "within_certified_gap", "mip_gap": f.mip_gap, "largest_gap": f.largest_gap,
+                      "points_repeating_a_higher_floor": sum(p.repeats_floor is not None for p in f.points)}
+        tables["frontier"] = (f.table(), prov, facts)
     if deliverable.comparison is not None:
         c = deliverable.comparison
         first = c.plans[0]
         prov = provenance_of(first.scenario, first.solver, first.solver_version, version)
         prov["scenario_sha256"] = " ".join(p.scenario.content_hash for p in c.plans)
-        tables["compare"] = (c.table(), prov, {"plans": list(c.names),
-                                               "files": [p.scenario.source_file for p in c.plans]})
+        facts = {"plans": list(c.names), "files": [p.scenario.source_file for p in c.plans]}
+        if c.has_roster:  # say which plans choose named creators, from which table
+            facts |= {"modes": [p.mode for p in c.plans],
+                      "creator_tables": [p.roster.source_file if p.mode == "roster" else None for p in c.plans],
+                      "creator_table_sha256": [p.roster.sha256 if p.mode == "roster" else None for p in c.plans]}
+        tables["compare"] = (c.table(), prov, facts)
     return tables
 
 
