@@ -6,6 +6,10 @@ After an infeasible solve, exact re-solves: the most of each target KPI the rule
 least budget that meets every target. When the budget is not the whole story, an elastic model
 lets every rule bend at a price proportional to its size and reports the rules it had to bend;
 the change is offered as a ready-to-run relaxed scenario that ``extends`` the original.
+
+A roster scenario gets the same :class:`Diagnosis`: the why from LP bounds and the smallest
+change from an elastic roster model, confirmed by solving the relaxed roster scenario
+(:mod:`mixopt.roster.diagnose`).
 """
 
 from __future__ import annotations
@@ -205,8 +209,32 @@ def _relaxed_limit(check: Any, path: str, spend: float) -> Any:
     return float(math.ceil(value / 100.0) * 100.0) if path == "budget" or "spend" in path else float(math.ceil(value))
 
 
+def _diagnose_roster(scenario: Scenario, options: SolverOptions | None) -> Diagnosis:
+    """A roster scenario's diagnosis: LP bounds as the why, an elastic roster model for the change."""
+    from mixopt.roster.diagnose import diagnose_roster, smallest_roster_change
+    from mixopt.roster.model import build_roster_model
+    from mixopt.roster.table import load_roster
+
+    assert scenario.roster is not None
+    options = options or SolverOptions(mip_gap=scenario.roster.mip_gap)
+    model = build_roster_model(scenario, load_roster(scenario))
+    conflicts = diagnose_roster(model)
+    change = smallest_roster_change(model, options)
+    findings = list(change.findings)
+    if not conflicts and not findings:
+        findings.append("the rules conflict with each other on this creator table in a way mixopt could not pin "
+                        "down; try removing rules one at a time")
+    return Diagnosis(tuple(conflicts), tuple(findings), change.overrides, change.relaxed_objective)
+
+
 def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagnosis:
-    """Explain an infeasible scenario and find the smallest change that makes it feasible."""
+    """Explain an infeasible scenario and find the smallest change that makes it feasible.
+
+    Tier and roster scenarios alike; a roster scenario's change is confirmed by a roster solve
+    within ``options.mip_gap`` (the scenario's ``roster.mip_gap`` when no options are given).
+    """
+    if scenario.roster is not None:
+        return _diagnose_roster(scenario, options)
     options = options or SolverOptions()
     s = scenario
     conflicts = precheck(s)

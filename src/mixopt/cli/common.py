@@ -14,6 +14,7 @@ import click
 from mixopt.api import no_plan_error
 from mixopt.errors import Issue, MixoptError, ScenarioError
 from mixopt.outputs.files import write_text
+from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
 from mixopt.tier.plan import Plan
@@ -111,12 +112,18 @@ def override_text(path: str, value: Any, currency: str) -> str:
         return f"{path} {value:.1%}"
     if path == "budget" or path.endswith(("min_spend", "max_spend")):
         return f"{path} {value:,.0f} {currency}"
+    if isinstance(value, float) and not value.is_integer():  # a resource cap such as 12.5 hours
+        return f"{path} {value:,.2f}"
     return f"{path} {value:,.0f}" if isinstance(value, (int, float)) else f"{path} {value}"
 
 
 def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOptions, out_dir: Path | None,
                relaxed_name: str = "relaxed.yaml") -> list[str]:
-    """Why no plan exists, in planner words, and (with --out) a ready-to-run relaxed scenario."""
+    """Why no plan exists, in planner words, and (with --out) a ready-to-run relaxed scenario.
+
+    The same lines for tier and roster scenarios (a roster scenario's change is confirmed by a
+    roster solve within ``options.mip_gap``).
+    """
     from mixopt.analysis.diagnose import diagnose, relaxed_yaml
     from mixopt.tier.plan import objective_label
 
@@ -147,8 +154,11 @@ def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOpti
     return lines
 
 
-def no_plan(plan: Plan, options: SolverOptions, out_dir: Path | None) -> NoReturn:
-    """Exit 3 with the diagnosis (infeasible), or the plain message (unbounded 3, stopped 4)."""
+def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | None) -> NoReturn:
+    """Exit 3 with the diagnosis (infeasible), or the plain message (unbounded 3, stopped 4).
+
+    Tier and roster plans alike: only ``plan.scenario`` and ``plan.status`` are read.
+    """
     from mixopt.solvers.types import SolveStatus
 
     if plan.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):

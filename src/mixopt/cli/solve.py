@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,8 @@ from mixopt.cli.common import (
     write_or_fail,
     wrote_text,
 )
-from mixopt.errors import (
-    InfeasibleError,
-    SolverError,
-)
+from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
-from mixopt.roster.diagnose import diagnose_roster
-from mixopt.roster.model import build_roster_model
 from mixopt.roster.optimize import optimize_roster
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
@@ -148,7 +144,8 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path |
                      mip_gap: float | None = None) -> str:
     """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
 
-    Raises InfeasibleError (exit 3) with a diagnosis, or SolverError (exit 4).
+    With no choice of creators satisfying every rule, prints the diagnosis and exits 3 (as tier
+    mode does, with relaxed.yaml under ``out_dir``); raises SolverError (exit 4) when stopped.
     """
     from mixopt.outputs.roster_files import (
         format_roster_table,
@@ -159,10 +156,8 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path |
 
     plan = optimize_roster(scenario, options, mip_gap=mip_gap)
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
-        model = build_roster_model(scenario, plan.roster)
-        reasons = diagnose_roster(model)
-        raise InfeasibleError("\n".join(f"{scenario.source_file}: no choice of creators satisfies every rule: {r}."
-                                        for r in reasons))
+        # the same diagnosis as tier mode: why, the smallest change (confirmed), relaxed.yaml with --out
+        no_plan(plan, options if mip_gap is None else dataclasses.replace(options, mip_gap=mip_gap), out_dir)
     if not plan.status.has_plan:
         raise SolverError(f"{scenario.source_file}: solver: no plan found ({plan.status.value}; "
                           f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
