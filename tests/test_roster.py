@@ -387,8 +387,10 @@ def test_a_roster_budget_too_small_for_the_rules_is_diagnosed_with_the_budget_th
     path.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["solve", str(path)])
     assert result.exit_code == 3
-    line = result.output.strip()
-    assert line.startswith(f"{path}: no choice of creators satisfies every rule: the other rules need a budget of "
-                           "at least ")
-    needed = float(line.split("at least ")[1].split(" USD")[0].replace(",", ""))
+    lines = result.stderr.splitlines()
+    assert lines[0] == (f"{path}: rules: no plan satisfies every rule of this scenario (status infeasible). "
+                        "Why, and the smallest change found that lets a plan exist:")
+    bound = next(line for line in lines if line.startswith("  - the other rules need a budget of at least "))
+    needed = float(bound.split("at least ")[1].split(" USD")[0].replace(",", ""))
     assert 2000 < needed < 40000  # the shipped 40,000 budget has a plan
+    assert any(line.startswith("  Smallest change: budget ") for line in lines)
