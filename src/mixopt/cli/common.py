@@ -173,7 +173,8 @@ def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | Non
 
 def solver_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
-                     help="Accept a plan within this relative gap of the optimum (default 0: exact).")(f)
+                     help="Accept a plan within this relative gap of the optimum (default: 0, exact, for tier "
+                          "scenarios; roster.mip_gap for roster scenarios).")(f)
     f = click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Stop each solve after this many seconds and keep the best plan found.")(f)
     f = click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,

@@ -32,6 +32,8 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "status": ("", "optimal, feasible (with gap), infeasible, ...; lp_preview_* marks LP-relaxation previews"),
     "objective": ("", "what the plan maximises (or 'spend' when it minimises spend)"),
     "objective_value": ("objective's unit", "the best value of the objective at this point"),
+    "gap": ("share", "certified relative gap: the plan is at most this share below the best possible (roster "
+                     "points; 0 = proven best)"),
     "marginal_per_1000": ("objective's unit", "change of the optimum with 1,000 more of the swept money field (exact re-solve)"),
     "slope_to_next_point": ("objective's unit per field unit", "(next optimum - this optimum) / (next value - this value)"),
     "floor": ("x KPI's unit", "the minimum of the frontier's x KPI imposed at this point"),
@@ -287,6 +289,9 @@ def _derived_doc(column: str) -> tuple[str, str]:
     if "_given_up_per_million_" in column:
         y, x = column.split("_given_up_per_million_")
         return f"{y} per 1,000,000 {x}", f"{y} lost for each extra million {x} between this point and the next"
+    if column.endswith("_best_possible"):
+        y = column[: -len("_best_possible")]
+        return f"{y}'s unit", f"the proven most {y} at this point's floor (the certified bound)"
     if " - " in column:
         return "as the row", f"difference: {column}"
     return "as named", f"values of plan '{column}'"
