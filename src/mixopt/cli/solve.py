@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from mixopt.cli.common import (
 )
 from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
-from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
 from mixopt.tier.plan import Plan
@@ -83,7 +82,7 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
                 if given is not None:
                     usage_error(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
                            f"Drop {option} for {loaded.source_file}")
-            click.echo(run_roster_solve(loaded, options, out_dir, fmt, mip_gap=mip_gap), nl=False)
+            click.echo(run_roster_solve(loaded, options, out_dir, fmt, explain=not no_explain), nl=False)
             return
         if write_lp is not None:
             model = mixopt.build_model(loaded)
@@ -141,7 +140,7 @@ def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples
 
 
 def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path | None, fmt: str,
-                     mip_gap: float | None = None) -> str:
+                     explain: bool = True) -> str:
     """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
 
     With no choice of creators satisfying every rule, prints the diagnosis and exits 3 (as tier
@@ -154,10 +153,11 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path |
         write_roster_outputs,
     )
 
-    plan = optimize_roster(scenario, options, mip_gap=mip_gap)
+    plan = optimize(scenario, options, explain=explain)  # options carry the roster's gap (or --mip-gap)
+    assert isinstance(plan, RosterPlan)
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         # the same diagnosis as tier mode: why, the smallest change (confirmed), relaxed.yaml with --out
-        no_plan(plan, options if mip_gap is None else dataclasses.replace(options, mip_gap=mip_gap), out_dir)
+        no_plan(plan, options, out_dir)
     if not plan.status.has_plan:
         raise SolverError(f"{scenario.source_file}: solver: no plan found ({plan.status.value}; "
                           f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
