@@ -4,21 +4,36 @@ When the swept field is one row's limit (budget, a target, team capacity, a spen
 band), the model is built once and one HiGHS instance is re-solved with only that bound
 changed; otherwise the scenario is rebuilt per point. An LP preview of the same curve (the
 relaxation: an upper bound with fractional creators) costs a fraction of a millisecond a point.
+
+On a row-limit sweep every reported figure is what a fresh solve at that point gives, and the
+work is shared where that is provably the same answer:
+
+- a plan that uses less of the limit than a point allows is the (tie-broken) optimum for every
+  limit between what it uses and that point, so a plateau of the curve costs one solve;
+- once a limit admits no plan, every tighter limit admits none;
+- the optimum 1,000 higher (the marginal value) is read from a range already solved when one
+  covers it, else re-solved on the same engine;
+- figures are computed once per distinct mix of creators and posts; every point's plan is still
+  checked against that point's own scenario: the rules the swept field sets are re-checked at
+  each point (the other rules do not read that field).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mixopt.analysis.sweep_points import SweepPoint, SweepResult
+from mixopt.contract import RuleCheck, rule_check
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.fields import field_value, is_money, row_for, with_field
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
-from mixopt.solvers.types import Solution, SolverOptions, SolveStatus
+from mixopt.solvers.types import ArraysResult, LinearArrays, Solution, SolverOptions, SolveStatus
 from mixopt.tier.model import MixModel, build_model
 from mixopt.tier.plan import Plan, make_plan
 from mixopt.tier.solve import solve, to_arrays
@@ -81,14 +96,251 @@ def _plan_from_x(scenario: Scenario, base: MixModel, x: np.ndarray | None, statu
     return make_plan(dataclasses.replace(base, scenario=scenario), solution)
 
 
+_TARGET_KPIS = ("reach", "impressions", "engagements", "conversions", "revenue")  # the targets check_mix checks
+_BAND_RULES = {"min_spend": "spend_min", "max_spend": "spend_max", "min_creators": "creators_min",
+               "max_creators": "creators_max"}
+
+
+def swept_rule_names(field: str) -> tuple[str, ...] | None:
+    """The rule checks (``RuleCheck.rule``) that read ``field``, or None when the field sets no one rule.
+
+    Every other check of :func:`mixopt.tier.check.check_mix` reads other fields only, so between
+    two points of a sweep only these can change.
+    """
+    if field == "budget":
+        return ("budget",)
+    if field == "rules.max_creators":
+        return ("team_capacity",)
+    parts = field.split(".")
+    if len(parts) == 2 and parts[0] == "targets" and parts[1] in _TARGET_KPIS:
+        return (f"target[{parts[1]}]",)
+    if len(parts) == 4 and parts[0] == "rules" and parts[1] in ("tiers", "platforms") and parts[3] in _BAND_RULES:
+        group = "tier" if parts[1] == "tiers" else "platform"
+        return (f"{group}_{_BAND_RULES[parts[3]]}[{parts[2]}]",)
+    return None
+
+
+def swept_rule_checks(scenario: Scenario, field: str, records: list[dict[str, Any]],
+                      totals: dict[str, float]) -> list[RuleCheck] | None:
+    """The checks of the rule ``field`` sets, on a mix's per-cell ``records`` and ``totals`` (the
+    plan's ``allocation`` rows and ``totals``), exactly as :func:`mixopt.tier.check.check_mix`
+    computes them for ``scenario``; None when the field is not one rule's limit.
+    tests/test_sweep_speedups.py proves them equal to check_mix's at every point of several sweeps.
+    """
+    s, cur = scenario, scenario.currency
+    if field == "budget":
+        if s.budget is None:
+            return []
+        return [rule_check("budget", f"budget ({cur} {s.budget:,.0f})", cur, totals["spend"], "<=", s.budget)]
+    if field == "rules.max_creators":
+        if s.rules.max_creators is None:
+            return []
+        return [rule_check("team_capacity", f"team capacity ({s.rules.max_creators} creators)", "creators",
+                           totals["creators"], "<=", s.rules.max_creators)]
+    names = swept_rule_names(field)
+    if names is None:
+        return None
+    parts = field.split(".")
+    if parts[0] == "targets":
+        kpi = parts[1]
+        floor = getattr(s.targets, kpi)
+        return [rule_check(names[0], f"{kpi} target ({floor:,.0f})", kpi, totals[kpi], ">=", floor)] if floor else []
+    group, name, attr = ("tier" if parts[1] == "tiers" else "platform"), parts[2], parts[3]
+    band = (s.rules.tiers if group == "tier" else s.rules.platforms).get(name)
+    if band is None or getattr(band, attr) is None:
+        return []
+    limit = getattr(band, attr)
+    part = [r for r in records if r[group] == name]
+    if attr.endswith("spend"):
+        spend = float(sum(r["spend"] for r in part))
+        words = "at least" if attr == "min_spend" else "at most"
+        return [rule_check(names[0], f"{name} spend {words} {limit:,.0f}", cur, spend,
+                           ">=" if attr == "min_spend" else "<=", limit)]
+    count = float(sum(r["creators"] for r in part))
+    words = "at least" if attr == "min_creators" else "at most"
+    return [rule_check(names[0], f"{name} {words} {limit} creators", "creators", count,
+                       ">=" if attr == "min_creators" else "<=", limit)]
+
+
+def recheck(checks: tuple[RuleCheck, ...], scenario: Scenario, field: str, records: list[dict[str, Any]],
+            totals: dict[str, float]) -> tuple[RuleCheck, ...] | None:
+    """A mix's checks (from ``check_mix`` at another point of the sweep) for ``scenario``: the swept
+    rule's checks recomputed for this point, in place; None when that is not possible (then the
+    caller runs the whole check)."""
+    names = swept_rule_names(field)
+    fresh = swept_rule_checks(scenario, field, records, totals)
+    if names is None or fresh is None:
+        return None
+    if sorted(c.rule for c in checks if c.rule in names) != sorted(c.rule for c in fresh):
+        return None  # the rule appears at one point and not the other (a target of 0): check afresh
+    by_rule = {c.rule: c for c in fresh}
+    return tuple(by_rule.get(c.rule, c) for c in checks)
+
+
+@dataclass(frozen=True)
+class _Mix:
+    plan: Plan
+    objective: float | None
+    records: list[dict[str, Any]]
+
+
+class _PlanBook:
+    """Plans of one row-limit sweep: figures computed once per distinct mix, rules checked at every point.
+
+    A point whose mix, status and objective match an earlier point's plan gets that plan with
+    its own scenario and its own checks (the swept rule re-checked); any other point, or one
+    whose re-check fails, gets a plan made afresh by ``make_plan``.
+    """
+
+    def __init__(self, base: MixModel, arrays: LinearArrays, field: str, options: SolverOptions) -> None:
+        position = {name: i for i, name in enumerate(arrays.names)}
+        self._columns = [position[v.name] for v in (*base.creators.values(), *base.posts.values())]
+        self._base, self._names, self._field, self._options = base, arrays.names, field, options
+        self._bands = field.startswith("rules.") and field != "rules.max_creators"
+        self._mixes: dict[tuple[Any, ...], _Mix] = {}
+
+    def plan_at(self, scenario: Scenario, result: ArraysResult, objective: float | None) -> Plan:
+        assert result.x is not None
+        key = (result.status, *(int(round(float(result.x[i]))) for i in self._columns))
+        known = self._mixes.get(key)
+        if known is not None and known.objective == objective:
+            checks = recheck(known.plan.checks, scenario, self._field, known.records, known.plan.totals)
+            if checks is not None and all(c.holds for c in checks):
+                return dataclasses.replace(known.plan, scenario=scenario, checks=checks)
+        plan = _plan_from_x(scenario, self._base, result.x, result.status, self._names, objective, self._options)
+        if plan.status == result.status and plan.feasible:
+            records = plan.allocation.to_dict("records") if self._bands else []
+            self._mixes[key] = _Mix(plan, objective, records)
+        return plan
+
+
+@dataclass(frozen=True)
+class _Range:
+    """The optimum is ``objective`` for every limit from ``low`` to ``high``: the plan ``x`` reaches it on all of them."""
+
+    low: float
+    high: float
+    objective: float | None
+    x: np.ndarray = dataclasses.field(compare=False, repr=False)
+
+    def covers(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+class _RowWalk:
+    """An exact sweep of one row's limit on one reused HiGHS engine (see the module notes)."""
+
+    def __init__(self, scenario: Scenario, field: str, arrays: LinearArrays, base: MixModel,
+                 engine: ReusableHighs, options: SolverOptions) -> None:
+        row = row_for(field)
+        assert row is not None
+        self.scenario, self.field, self.arrays, self.engine = scenario, field, arrays, engine
+        self.name, self.upper = row[0], row[1] == "upper"
+        self.row = engine.row_index(self.name)
+        self.sign = -1.0 if scenario.objective.maximize else 1.0
+        self.book = _PlanBook(base, arrays, field, options)
+        self.plateau: tuple[_Range, ArraysResult] | None = None  # the last tie-broken plan and where it is optimal
+        self.ranges: list[_Range] = []  # every range of the limit with a known optimum
+        self.no_plan: tuple[float, ArraysResult] | None = None  # no plan at this limit, nor any tighter one
+
+    def _set(self, value: float) -> None:
+        lower, upper = self.arrays.row_lower[self.row], self.arrays.row_upper[self.row]
+        self.engine.set_row_bounds(self.name, *((lower, value) if self.upper else (value, upper)))
+
+    def _range(self, value: float, x: np.ndarray, objective: float | None) -> _Range:
+        used = float(self.arrays.row_activity(x)[self.row])
+        return _Range(used, value, objective, x) if self.upper else _Range(value, used, objective, x)
+
+    def _start_for(self, value: float) -> np.ndarray | None:
+        """The best plan already found that meets every rule at ``value`` (a looser limit than where
+        it was found), as a first incumbent for the solve there; None on a floor (no plan is known
+        to meet a higher floor)."""
+        if not self.upper:
+            return None
+        usable = [r for r in self.ranges if r.low <= value and r.objective is not None]
+        if not usable:
+            return None
+        return min(usable, key=lambda r: self.sign * r.objective).x  # type: ignore[operator]
+
+    def _tighter(self, value: float, than: float) -> bool:
+        return value <= than if self.upper else value >= than
+
+    def solve_point(self, value: float) -> tuple[ArraysResult, float | None]:
+        """The tie-broken optimum at ``value`` (reused from a plateau or a limit with no plan when exact)."""
+        if self.plateau is not None and self.plateau[0].covers(value):
+            return self.plateau[1], self.plateau[0].objective
+        if self.no_plan is not None and self._tighter(value, self.no_plan[0]):
+            return self.no_plan[1], None
+        self._set(value)
+        result = self.engine.solve(stages=True)
+        objective = None if result.objective is None else self.sign * result.objective
+        self.plateau = None
+        if result.status == SolveStatus.OPTIMAL and result.x is not None:
+            self.plateau = (self._range(value, result.x, objective), result)
+            self.ranges.append(self.plateau[0])
+        elif result.status == SolveStatus.INFEASIBLE:
+            self.no_plan = (value, result)
+        return result, objective
+
+    def optimum_at(self, value: float) -> float | None:
+        """The optimum (no tie-breaks) at ``value``: from a range already solved, else one solve
+        started from the best plan known to meet the rules there."""
+        if self.plateau is not None and self.plateau[0].covers(value):
+            return self.plateau[0].objective
+        known = next((r for r in reversed(self.ranges) if r.covers(value)), None)
+        if known is not None:
+            return known.objective
+        self._set(value)
+        more = self.engine.solve(stages=False, start=self._start_for(value))
+        objective = None if more.objective is None else self.sign * more.objective
+        if more.status == SolveStatus.OPTIMAL and more.x is not None:
+            self.ranges.append(self._range(value, more.x, objective))
+        return objective
+
+    def points(self, values: list[float], progress: Progress | None) -> list[SweepPoint]:
+        on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
+        money = is_money(self.field)
+        order = sorted(range(len(values)), key=lambda i: values[i], reverse=self.upper)
+        by_index: dict[int, SweepPoint] = {}
+        for count, index in enumerate(order):
+            value = values[index]
+            result, objective = self.solve_point(value)
+            plan = None
+            marginal = None
+            if result.status.has_plan:
+                plan = self.book.plan_at(with_field(self.scenario, self.field, value), result, objective)
+                if money and (value + 1000.0) not in on_grid:
+                    more = self.optimum_at(value + 1000.0)
+                    marginal = None if more is None else more - objective  # type: ignore[operator]
+            by_index[index] = SweepPoint(value, result.status, objective, plan, marginal)
+            if progress is not None:
+                progress(count + 1, len(values))
+        points = [by_index[i] for i in range(len(values))]
+        if not money:
+            return points
+        by_value = {p.value: p for p in points}
+        return [
+            dataclasses.replace(p, marginal_per_1000=by_value[p.value + 1000.0].objective - p.objective)
+            if p.marginal_per_1000 is None and p.objective is not None
+            and (p.value + 1000.0) in by_value and by_value[p.value + 1000.0].objective is not None
+            else p
+            for p in points
+        ]
+
+
 def _mix_changes(field: str, points: Sequence[SweepPoint], scenario: Scenario) -> tuple[str, ...]:
     events: list[str] = []
     previous: tuple[set[str], set[str]] | None = None
+    seen: dict[int, tuple[set[str], set[str]]] = {}  # plans on a plateau share one allocation table
     for p in points:
         if p.plan is None:
             continue
-        used = p.plan.allocation[p.plan.allocation["creators"] > 0]
-        now = (set(used["tier"]), set(used["platform"]))
+        now = seen.get(id(p.plan.allocation))
+        if now is None:
+            allocation = p.plan.allocation
+            used = allocation["creators"].to_numpy() > 0
+            now = (set(allocation["tier"].to_numpy()[used]), set(allocation["platform"].to_numpy()[used]))
+            seen[id(allocation)] = now
         if previous is not None:
             for kind, before, after in (("tier", previous[0], now[0]), ("platform", previous[1], now[1])):
                 order = scenario.tier_names if kind == "tier" else scenario.platforms
@@ -98,6 +350,45 @@ def _mix_changes(field: str, points: Sequence[SweepPoint], scenario: Scenario) -
                     events.append(f"{name} leaves at {field} {p.value:,.0f}")
         previous = now
     return tuple(events)
+
+
+def _preview_points(arrays: LinearArrays, field: str, values: list[float], engine: ReusableHighs, sign: float,
+                    progress: Progress | None) -> list[SweepPoint]:
+    """The LP relaxation at every point, in the given order: bounds, not plans."""
+    row = row_for(field)
+    assert row is not None
+    name, side = row
+    i = engine.row_index(name)
+    lower, upper = arrays.row_lower[i], arrays.row_upper[i]
+    points = []
+    for count, value in enumerate(values):
+        engine.set_row_bounds(name, *((lower, value) if side == "upper" else (value, upper)))
+        result = engine.solve(stages=False)
+        objective = None if result.objective is None else sign * result.objective
+        points.append(SweepPoint(value, result.status, objective, None, None))
+        if progress is not None:
+            progress(count + 1, len(values))
+    return points
+
+
+def _rebuilt_points(scenario: Scenario, field: str, values: list[float], options: SolverOptions,
+                    progress: Progress | None) -> list[SweepPoint]:
+    """A field that is no one row's limit: the scenario is rebuilt and solved at every point."""
+    points = []
+    for count, value in enumerate(values):
+        model = build_model(with_field(scenario, field, value))
+        plan = make_plan(model, solve(model, options))
+        marginal = None
+        if is_money(field) and plan.status.has_plan:
+            more_model = build_model(with_field(scenario, field, value + 1000.0))
+            more = make_plan(more_model, solve(more_model, dataclasses.replace(options, tie_break=False)))
+            if more.objective_value is not None:
+                marginal = more.objective_value - plan.objective_value  # type: ignore[operator]
+        points.append(SweepPoint(value, plan.status, plan.objective_value, plan if plan.status.has_plan else None,
+                                 marginal))
+        if progress is not None:
+            progress(count + 1, len(values))
+    return points
 
 
 def run_sweep(
@@ -122,83 +413,16 @@ def run_sweep(
     arrays = to_arrays(base_model)
     fast = row is not None and row[0] in arrays.row_names and options.solver == "highs"
     sign = -1.0 if scenario.objective.maximize else 1.0
-    points: list[SweepPoint] = []
-    engine = ReusableHighs(arrays, options, relax=preview) if fast or preview else None
     if preview and not fast:
         raise ScenarioError([Issue(scenario.source_file, field, "an LP preview needs a field that is one rule's limit",
                                    "Preview budget, targets.<kpi> or rules.max_creators, or drop --preview")])
-
-    def set_value(v: float) -> None:
-        assert engine is not None and row is not None
-        name, side = row
-        i = engine.row_index(name)
-        lower, upper = arrays.row_lower[i], arrays.row_upper[i]
-        if side == "upper":
-            engine.set_row_bounds(name, lower, v)
-        else:
-            engine.set_row_bounds(name, v, upper)
-
-    on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
-    # Exact reuse: a plan that uses less of a limit than the point asks for stays the (tie-broken)
-    # optimum for every limit between what it uses and that point, since the feasible plans only
-    # shrink and the optimum cannot rise. Upper limits (budget, caps) are walked downwards and
-    # floors (targets) upwards, so a plateau of the curve costs one solve.
-    upper_side = row is not None and row[1] == "upper"
-    order = sorted(range(len(values)), key=lambda i: values[i], reverse=upper_side)
-    covered: tuple[float, float, object, float | None] | None = None  # (low, high, result, objective)
-    row_at = engine.row_index(row[0]) if engine is not None and row is not None else -1
-    by_index: dict[int, SweepPoint] = {}
-    for count, index in enumerate(order if engine is not None and not preview else range(len(values))):
-        value = values[index]
-        if engine is not None:
-            if covered is not None and covered[0] <= value <= covered[1]:
-                result, objective = covered[2], covered[3]  # type: ignore[assignment]
-            else:
-                set_value(value)
-                result = engine.solve(stages=not preview)
-                objective = None if result.objective is None else sign * result.objective
-                covered = None
-                if not preview and result.status == SolveStatus.OPTIMAL and result.x is not None:
-                    used = float(arrays.row_activity(result.x)[row_at])
-                    covered = (used, value, result, objective) if upper_side else (value, used, result, objective)
-            plan = None
-            if not preview and result.status.has_plan:
-                plan = _plan_from_x(with_field(scenario, field, value), base_model, result.x, result.status,
-                                    arrays.names, objective, options)
-            marginal = None
-            if is_money(field) and result.status.has_plan and not preview and (value + 1000.0) not in on_grid:
-                if covered is not None and covered[0] <= value + 1000.0 <= covered[1]:
-                    marginal = 0.0  # the same plan stays optimal 1,000 higher
-                else:
-                    set_value(value + 1000.0)
-                    more = engine.solve(stages=False)
-                    if more.objective is not None:
-                        marginal = sign * more.objective - objective  # type: ignore[operator]
-            by_index[index] = SweepPoint(value, result.status, objective, plan, marginal)
-        else:
-            point_scenario = with_field(scenario, field, value)
-            model = build_model(point_scenario)
-            plan = make_plan(model, solve(model, options))
-            marginal = None
-            if is_money(field) and plan.status.has_plan:
-                more_model = build_model(with_field(scenario, field, value + 1000.0))
-                more = make_plan(more_model, solve(more_model, dataclasses.replace(options, tie_break=False)))
-                if more.objective_value is not None:
-                    marginal = more.objective_value - plan.objective_value  # type: ignore[operator]
-            by_index[index] = SweepPoint(value, plan.status, plan.objective_value,
-                                         plan if plan.status.has_plan else None, marginal)
-        if progress is not None:
-            progress(count + 1, len(values))
-    points = [by_index[i] for i in range(len(values))]
-    if engine is not None and not preview:
-        by_value = {p.value: p for p in points}
-        points = [
-            dataclasses.replace(p, marginal_per_1000=by_value[p.value + 1000.0].objective - p.objective)
-            if p.marginal_per_1000 is None and p.objective is not None and is_money(field)
-            and (p.value + 1000.0) in by_value and by_value[p.value + 1000.0].objective is not None
-            else p
-            for p in points
-        ]
+    if preview:
+        points = _preview_points(arrays, field, values, ReusableHighs(arrays, options, relax=True), sign, progress)
+    elif fast:
+        walk = _RowWalk(scenario, field, arrays, base_model, ReusableHighs(arrays, options), options)
+        points = walk.points(values, progress)
+    else:
+        points = _rebuilt_points(scenario, field, values, options, progress)
     return SweepResult(
         scenario=scenario,
         field=field,

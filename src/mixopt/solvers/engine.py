@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
@@ -255,10 +256,15 @@ class ReusableHighs:
         x = np.where(arrays.integer, np.round(x), x)
         return None if _violations(arrays, x, extra) else x
 
-    def solve(self, *, stages: bool = True) -> ArraysResult:
-        """Solve with the current bounds: the main goal, then (optionally) the tie-break stages."""
+    def solve(self, *, stages: bool = True, start: np.ndarray | None = None) -> ArraysResult:
+        """Solve with the current bounds: the main goal, then (optionally) the tie-break stages.
+
+        ``start`` is a plan known to meet the current rules (a sweep's plan at a tighter limit):
+        HiGHS starts from it as its first incumbent, which shortens the proof; the optimum it
+        proves is the same.
+        """
         arrays = replace(self.arrays, row_lower=self.row_lower, row_upper=self.row_upper)
-        first = self._run(self._main, None)
+        first = self._run(self._main, None, start)
         x, status, notes = first.x, first.status, []
         if x is not None and status.has_plan:
             x = self._checked(arrays, x, [])
@@ -384,8 +390,9 @@ def _violations(arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarra
     return found
 
 
+@functools.cache
 def solver_version(name: str) -> str:
-    """The solver's version, for provenance."""
+    """The solver's version, for provenance (read once per process: it cannot change while running)."""
     if name == "highs":
         return f"HiGHS {highspy.Highs().version()}"
     try:
