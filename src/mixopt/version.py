@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 
 __all__ = ["mixopt_version"]
 
 
+@functools.cache
 def mixopt_version() -> str:
     """The installed mixopt version, for provenance."""
     try:
