@@ -1,14 +1,94 @@
-"""The ``mixopt`` command group; each command lives in its own module."""
+"""The ``mixopt`` command group; each command lives in its own module.
+
+The group is the last line of defence: a planner's mistake that reaches it still gets its one
+line and exit code, and anything truly unexpected (a bug) gets one line, exit code 5, and a log
+file holding the traceback (in ``MIXOPT_LOG_DIR`` when set, else the system's temporary folder),
+never a traceback on the screen.
+"""
 
 from __future__ import annotations
 
+import os
+import platform
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
 import click
 
-from mixopt.cli.common import CONTEXT_SETTINGS
+from mixopt.cli.common import CONTEXT_SETTINGS, fail
+from mixopt.errors import MixoptError
 from mixopt.version import mixopt_version
 
+__all__ = ["cli", "INTERNAL_ERROR_EXIT", "LOG_DIR_VARIABLE", "write_error_log"]
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+#: The exit code of an internal error (a bug in mixopt, not a planner's mistake).
+INTERNAL_ERROR_EXIT = 5
+#: The environment variable naming the folder for internal-error logs.
+LOG_DIR_VARIABLE = "MIXOPT_LOG_DIR"
+_PASS_THROUGH = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
+
+
+def write_error_log(err: BaseException, details: str) -> Path:
+    """Write the traceback of an internal error to a new log file and return its path.
+
+    Raises
+    ------
+    OSError
+        When no log file can be created in the log folder.
+    """
+    folder = Path(os.environ.get(LOG_DIR_VARIABLE) or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    header = (f"mixopt {mixopt_version()} internal error\npython {platform.python_version()} on {platform.platform()}\n"
+              f"command line: {' '.join(sys.argv)}\n{details}\n\n")
+    body = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    for number in range(1, 10_000):
+        path = folder / f"mixopt-internal-error-{os.getpid()}-{number}.log"
+        try:
+            with path.open("x", encoding="utf-8", errors="backslashreplace") as log:
+                log.write(header + body)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free log file name in {folder}")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = (text.splitlines() or [""])[0].encode("unicode_escape").decode("ascii")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _internal_error(err: BaseException, ctx: click.Context) -> None:
+    what = f"{type(err).__name__}: {_one_line(str(err))}" if str(err) else type(err).__name__
+    command = f"command: mixopt {ctx.invoked_subcommand or ''}"
+    try:
+        where = f"details are in {write_error_log(err, command)}"
+    except Exception as log_err:  # noqa: BLE001 - the error line must still be printed
+        where = f"no log could be written ({type(log_err).__name__}: {_one_line(str(log_err), 80)})"
+    click.echo(f"mixopt {mixopt_version()}: internal error ({what}); {where}. Please report it with the scenario.",
+               err=True)
+    sys.exit(INTERNAL_ERROR_EXIT)
+
+
+class _GuardedGroup(click.Group):
+    """A command group that never shows a traceback: planner errors keep their exit code, bugs exit 5."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _PASS_THROUGH:
+            raise
+        except MixoptError as err:
+            fail(err)
+        except BrokenPipeError:
+            raise  # click reports a closed standard output itself (exit 1)
+        except Exception as err:  # noqa: BLE001 - the point of the group
+            _internal_error(err, ctx)
+
+
+@click.group(cls=_GuardedGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(mixopt_version(), prog_name="mixopt")
 def cli() -> None:
     """Plan influencer campaigns: the provably best blend of pico, nano and micro creators.

@@ -9,15 +9,19 @@ and flagged in ``filled_from_defaults``. Everything is vectorised: a million row
 
 from __future__ import annotations
 
+import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.reading import InputFileError, byte_limit, open_input_file
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["Roster", "load_roster", "read_creator_table", "build_roster", "filled_names", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TRUE_WORDS"]
@@ -47,28 +51,152 @@ class Roster:
         return len(self.table)
 
 
-def _read(path: Path, shown: str) -> pd.DataFrame:
-    if not path.exists():
-        raise ScenarioError([Issue(shown, "(file)", "creator table not found",
-                                   "Check roster.file in the scenario (paths are relative to the scenario file)")])
+#: The largest creator table read, in bytes (about five million creators); the variable changes it.
+DEFAULT_MAX_TABLE_BYTES = 500_000_000
+TABLE_LIMIT_VARIABLE = "MIXOPT_MAX_TABLE_BYTES"
+MAX_COLUMNS = 1_000
+_HEADER_BYTES = 1_000_000  # the header row must end within this many bytes
+_FIX_FORMAT = "Save it as CSV (UTF-8, comma separated) or XLSX with one header row"
+
+
+def _refuse(shown: str, problem: str, fix: str = _FIX_FORMAT, path: str = "(file)") -> ScenarioError:
+    return ScenarioError([Issue(shown, path, problem, fix)])
+
+
+def _open(path: Path, shown: str) -> BinaryIO:
+    """The creator table, opened as a regular file within the size limit (never a device or a pipe)."""
+    limit = byte_limit(TABLE_LIMIT_VARIABLE, DEFAULT_MAX_TABLE_BYTES)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        # Numeric columns parse in C (a million rows in about a second); a column with any text in
-        # it stays text and is checked cell by cell. Names and ids are always text ('007' stays '007').
-        header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
-        text = {c: str for c in header if str(c).strip().lower() in ("id", "platform") + TEXT_OPTIONAL}
-        return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile, KeyError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ScenarioError([Issue(shown, "(file)", f"cannot read the creator table: {first}",
-                                   "Save it as CSV (UTF-8, comma separated) or XLSX with one header row")]) from None
+        return open_input_file(path, limit, TABLE_LIMIT_VARIABLE, "creator table")
+    except InputFileError as err:
+        if err.reason == "missing":
+            raise _refuse(shown, "creator table not found",
+                          "Check roster.file in the scenario (paths are relative to the scenario file)") from None
+        raise _refuse(shown, err.problem, err.fix) from None
+
+
+def _check_workbook(handle: BinaryIO, shown: str, limit: int) -> None:
+    """Refuse a workbook that is not a zip file or that unpacks to more than the size limit."""
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            unpacked = sum(max(info.file_size, 0) for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as err:
+        raise _refuse(shown, f"cannot read the creator table: {str(err).splitlines()[0] if str(err) else 'not a workbook'}"
+                      ) from None
+    finally:
+        handle.seek(0)
+    if unpacked > limit:
+        raise _refuse(shown, f"the workbook unpacks to {unpacked:,} bytes, over the {limit:,}-byte limit for a creator "
+                      "table", f"Check that this is the right file, or raise the limit with {TABLE_LIMIT_VARIABLE}")
+
+
+def _check_text(handle: BinaryIO, shown: str) -> None:
+    """Refuse CSV text that is UTF-16, not UTF-8, or whose header row never ends."""
+    head = handle.read(_HEADER_BYTES + 1)
+    handle.seek(0)
+    if not head.strip():
+        raise _refuse(shown, "the creator table is empty", "Write a header row (id, platform, followers) and one row "
+                      "per creator")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _refuse(shown, "is UTF-16 text, not UTF-8", "Save it as CSV UTF-8 (comma separated)")
+    if b"\x00" in head:
+        raise _refuse(shown, "is not a text file (it holds NUL bytes)", _FIX_FORMAT)
+    line = head.split(b"\n", 1)[0]
+    if len(line) > _HEADER_BYTES:
+        raise _refuse(shown, f"the header row is longer than {_HEADER_BYTES:,} bytes", _FIX_FORMAT)
+    if line.count(b",") >= 10 * MAX_COLUMNS:
+        raise _refuse(shown, f"the header row has more than {MAX_COLUMNS:,} columns", "Keep the creator columns only")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse(shown, "is not UTF-8 text", "Save it as CSV UTF-8 (comma separated)") from None
+
+
+def _read_workbook(handle: BinaryIO, shown: str, **options: object) -> pd.DataFrame:
+    """A workbook's first sheet as text; whatever a malformed workbook makes the reader raise is refused."""
+    try:
+        return pd.read_excel(handle, dtype=str, keep_default_na=False, engine="openpyxl", **options)  # type: ignore[call-overload]
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a broken workbook can fail anywhere inside openpyxl
+        first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise _refuse(shown, f"cannot read the workbook ({type(err).__name__}: {first})") from None
+
+
+def _header(handle: BinaryIO, workbook: bool, shown: str) -> list[str]:
+    """The header row, as written, with every name checked: no name twice, not too many columns."""
+    if workbook:
+        first = _read_workbook(handle, shown, header=None, nrows=1)
+    else:
+        first = pd.read_csv(handle, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True)
+    handle.seek(0)
+    names = [str(c) if str(c).strip() else f"Unnamed: {i}" for i, c in enumerate(first.iloc[0].tolist())
+             ] if len(first) else []
+    if not names:
+        raise _refuse(shown, "the creator table has no header row", _FIX_FORMAT)
+    if len(names) > MAX_COLUMNS:
+        raise _refuse(shown, f"the header row has {len(names):,} columns, more than {MAX_COLUMNS:,}",
+                      "Keep the creator columns only")
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        key = name.strip().lower()
+        if key in seen and key:
+            raise _refuse(shown, f"the column is written twice (columns {seen[key]} and {number}, ignoring case and "
+                          "spaces)", f"Keep one '{key}' column", path=key if re.fullmatch(r"[\w.\-]+", key) else "(header)")
+        seen.setdefault(key, number)
+    if len(names) == 1 and any(mark in names[0] for mark in (";", "\t", "|")):
+        raise _refuse(shown, "the header row is one column: the table is not comma separated",
+                      "Save it as CSV with commas between the columns")
+    return names
+
+
+def _read(path: Path, shown: str) -> tuple[pd.DataFrame, str]:
+    """The creator table as a frame (columns named as written) and the SHA-256 of its bytes."""
+    import hashlib
+
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+    with _open(path, shown) as handle:
+        try:
+            if workbook:
+                _check_workbook(handle, shown, byte_limit(TABLE_LIMIT_VARIABLE, DEFAULT_MAX_TABLE_BYTES))
+            else:
+                _check_text(handle, shown)
+            names = _header(handle, workbook, shown)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if workbook:
+                    frame = _read_workbook(handle, shown, header=0, names=[f"c{i}" for i in range(len(names))])
+                else:
+                    # Numeric columns parse in C (a million rows in about a second); a column with any text in
+                    # it stays text and is checked cell by cell. Names and ids are always text ('007' stays '007').
+                    text = {f"c{i}": str for i, c in enumerate(names)
+                            if c.strip().lower() in ("id", "platform") + TEXT_OPTIONAL}
+                    frame = pd.read_csv(handle, dtype=text, keep_default_na=False, na_values=[""],
+                                        skipinitialspace=True, header=0, index_col=False,
+                                        names=[f"c{i}" for i in range(len(names))])
+            if any("Length of header or names does not match" in str(w.message) for w in caught):
+                raise _refuse(shown, f"some rows have more cells than the header row's {len(names)} columns",
+                              "Put values that contain commas in quotes, or name every column in the header row")
+            handle.seek(0)
+            digest = hashlib.sha256()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        except ScenarioError:
+            raise
+        except UnicodeDecodeError:
+            raise _refuse(shown, "is not UTF-8 text", "Save it as CSV UTF-8 (comma separated)") from None
+        except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile, KeyError,
+                TypeError, IndexError, EOFError) as err:
+            first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+            raise _refuse(shown, f"cannot read the creator table: {first}") from None
+    frame.columns = names
+    return frame, digest.hexdigest()
 
 
 def read_creator_table(path: str | Path, shown: str | None = None) -> pd.DataFrame:
     """Read a creator table as text columns (parsing and checks happen in :func:`build_roster`)."""
     path = Path(path)
-    frame = _read(path, shown or str(path))
+    frame, _digest = _read(path, shown or str(path))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     return frame
 
@@ -160,6 +288,9 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise ScenarioError([Issue(shown, c, "column missing", f"Add a '{c}' column (header row)") for c in missing])
+    if len(frame) == 0:
+        raise ScenarioError([Issue(shown, "(rows)", "the creator table has no creators",
+                                   "Add one row per creator below the header row")])
     problems = _Problems(shown)
     n = len(frame)
     problems.bad = np.zeros(n, dtype=bool)
@@ -274,12 +405,11 @@ def _derive(table: pd.DataFrame, numeric: dict[str, np.ndarray], scenario: Scena
 def load_roster(scenario: Scenario) -> Roster:
     """Read and validate the creator table a roster scenario names (``roster.file``)."""
     import dataclasses
-    import hashlib
 
     assert scenario.roster is not None, "not a roster scenario"
     path = Path(scenario.roster_path or scenario.roster.file)
     shown = str(path)
-    frame = read_creator_table(path, shown)
+    frame, digest = _read(path, shown)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return dataclasses.replace(roster, sha256=digest)

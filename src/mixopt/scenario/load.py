@@ -11,10 +11,17 @@ from pydantic import (
 
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.messages import _path_text, _unknown_key_issues, _validation_issues
-from mixopt.scenario.reading import RawScenario, read_scenario_yaml
+from mixopt.scenario.reading import RawScenario, path_problem, read_scenario_yaml
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["load_scenario", "scenario_from_dict", "scenario_from_raw"]
+
+
+def _table_path_issues(written: str, file: str) -> list[Issue]:
+    """The problem with a ``roster.file`` path that cannot name any file (a NUL, too long), if any."""
+    problem = path_problem(written)
+    fix = "Name the creator table, e.g. 'roster: {file: creators.csv}'"
+    return [] if problem is None else [Issue(file, "roster.file", problem, fix, written)]
 
 
 def _related(a: str, b: str) -> bool:
@@ -99,12 +106,14 @@ def scenario_from_raw(raw: RawScenario) -> Scenario:
         issues.extend(_meaning_issues_despite(raw, locations, meant, issues))
         raise ScenarioError(issues)
     assert scenario is not None
+    problems: list[Issue] = []
     if scenario.roster is not None:
+        problems = _table_path_issues(scenario.roster.file, raw.origin_of(("roster", "file")))
         written = Path(scenario.roster.file)
-        if not written.is_absolute():
+        if not problems and not written.is_absolute():
             written = Path(raw.origin_of(("roster", "file"))).parent / written
         scenario = scenario.model_copy(update={"roster_path": str(written)})
-    problems = check_scenario(scenario, raw)
+    problems += check_scenario(scenario, raw)
     if problems:
         raise ScenarioError(problems)
     return scenario
