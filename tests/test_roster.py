@@ -226,18 +226,20 @@ def test_an_unknown_capped_column_names_the_field_and_lists_the_numeric_columns(
     assert "fit_score" in text
 
 
-def test_reserves_are_ranked_per_tier_and_never_chosen_or_excluded(tmp_path: Path) -> None:
-    scenario = _scenario(tmp_path, 800, 10, roster={"reserves_per_tier": 4})
+def test_reserves_are_ranked_per_chosen_creator_and_never_chosen_or_excluded(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, 800, 10, roster={"reserves_per_tier": 4})  # now: replacements per creator
     plan = optimize_roster(scenario)
     reserves = plan.reserves
-    assert set(reserves["tier"]) <= {"pico", "nano", "micro"}
-    assert not set(reserves["id"]) & set(plan.selected["id"])
+    listed = reserves[reserves["rank"].notna()]
+    assert set(reserves["for_id"]) == set(plan.selected["id"])
+    assert set(listed["tier"]) <= {"pico", "nano", "micro"}
+    assert not set(listed["id"]) & set(plan.selected["id"])
     excluded = set(plan.roster.table.loc[plan.roster.table["exclude"], "id"])
-    assert not set(reserves["id"]) & excluded
-    for _, part in reserves.groupby("tier"):
+    assert not set(listed["id"]) & excluded
+    for _, part in listed.groupby("for_id"):
         assert list(part["rank"]) == list(range(1, len(part) + 1))
         assert len(part) <= 4
-        assert part["value_per_spend"].is_monotonic_decreasing
+        assert part["objective_change"].is_monotonic_decreasing
 
 
 def test_an_xlsx_creator_table_reads_like_the_csv(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Roster plans out: terminal table, plan.csv (the chosen creators), plan.json, plan.xlsx,
-reserves.csv. Same conventions as tier mode: fixed rounding, stable order, provenance in every
-file, atomic writes, no timestamps."""
+reserves.csv, and for a re-plan changes.csv. Same conventions as tier mode: fixed rounding,
+stable order, provenance in every file, atomic writes, no timestamps."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ import pandas as pd
 from mixopt.outputs.files import clean, write_atomic, write_text
 from mixopt.outputs.workbook import COLUMN_DOCS, _Book
 from mixopt.roster.plan import RosterPlan
+from mixopt.roster.replan import Replan
 from mixopt.version import mixopt_version
 
-__all__ = ["roster_plan_csv", "roster_plan_json", "format_roster_table", "write_roster_outputs", "ROSTER_COLUMN_DOCS"]
+__all__ = ["roster_plan_csv", "roster_plan_json", "roster_plan_dict", "format_roster_table", "write_roster_outputs",
+           "ROSTER_COLUMN_DOCS", "replan_dict", "replan_json", "changes_csv", "format_replan_table",
+           "write_replan_outputs"]
 
 #: Unit and meaning of the roster-only columns (tier-mode columns are documented in workbook.COLUMN_DOCS).
 ROSTER_COLUMN_DOCS: dict[str, tuple[str, str]] = {
@@ -36,8 +39,14 @@ ROSTER_COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "acceptance_rate": ("share", "chance the creator says yes (table, else tier default)"),
     "must_include": ("yes/no", "flagged must-include in the table"),
     "filled_from_defaults": ("", "metrics that came from tier defaults, not the table"),
-    "rank": ("", "reserve order within the tier: call rank 1 first"),
-    "value_per_spend": ("goal's unit per currency", "what the creator adds to the goal per unit of spend"),
+    "for_id": ("", "the chosen creator this reserve replaces"),
+    "rank": ("", "reserve order for that creator: call rank 1 first (empty: no replacement keeps every rule)"),
+    "spend_change": ("currency", "what the swap changes in total spend (replacement minus the chosen creator)"),
+    "objective_change": ("goal's unit", "what the swap (reserves) or change (changes.csv) does to the goal"),
+    "checked": ("yes/no", "the swapped set re-passed the independent rule check"),
+    "note": ("", "why a chosen creator has no replacement"),
+    "change": ("", "added, dropped, or posts (other posts for a creator kept)"),
+    "why": ("", "signed, declined, swapped (re-optimised), re-optimised (posts)"),
     "holds": ("yes/no", "the rule holds on the chosen creators (independent check)"),
     "sense": ("", "<=, >= or =="),
     "limit": ("rule's unit", "the rule's limit"),
@@ -78,8 +87,8 @@ def roster_plan_csv(plan: RosterPlan) -> str:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict("records"):
-        out.append({str(k): (None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else clean(v))
-                    for k, v in row.items()})
+        out.append({str(k): (None if v is pd.NA or (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
+                             else clean(v)) for k, v in row.items()})
     return out
 
 
@@ -101,6 +110,11 @@ def roster_plan_dict(plan: RosterPlan) -> dict[str, Any]:
         "by_platform": _records(plan.by_platform),
         "rules": [{"rule": c.rule, "label": c.label, "value": clean(c.value), "sense": c.sense,
                    "limit": clean(c.limit), "slack": clean(c.slack), "holds": c.holds} for c in plan.checks],
+        "marginal_values": [
+            {"rule": m.rule, "label": m.label, "step": m.step, "change": clean(m.change),
+             "change_low": clean(m.change_low), "change_high": clean(m.change_high), "explanation": m.explanation}
+            for m in plan.marginals
+        ],
         "notes": list(plan.notes),
         "selected": _records(plan.selected),
         "reserves": _records(plan.reserves),
@@ -148,15 +162,33 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
     if binding:
         lines += ["", "Rules at their limit:"] + [f"  - {c.label}: {_n(c.value, 2)} {c.sense} {_n(c.limit, 2)}"
                                                   for c in binding]
-    if len(plan.reserves):
-        per_tier = plan.reserves.groupby("tier", sort=False).size()
-        lines += ["", "Reserves (ranked, call in order when a chosen creator declines): "
-                  + ", ".join(f"{tier} {count}" for tier, count in per_tier.items())]
+    if plan.marginals:
+        lines += ["", "What limits the plan (one more unit of each rule, re-solved):"]
+        lines += [f"  - {m.explanation}" for m in plan.marginals]
+    lines += _reserve_lines(plan)
     lines += ["", "Every rule re-checked on the chosen creators: "
               + ("all hold." if plan.feasible else "BROKEN: " + "; ".join(c.label for c in plan.checks if not c.holds))]
     if plan.notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
     return "\n".join(lines) + "\n"
+
+
+def _reserve_lines(plan: RosterPlan) -> list[str]:
+    """One line on the reserves: how many chosen creators have a rule-keeping replacement."""
+    r = plan.reserves
+    if not len(r):
+        return []
+    with_one = r.loc[r["rank"].notna(), "for_id"].nunique()
+    without = r[r["rank"].isna()]
+    total = r["for_id"].nunique()
+    most = int(r["rank"].max()) if with_one else 0
+    line = (f"Reserves (reserves.csv): {with_one:,} of {total:,} chosen creators have a replacement that keeps "
+            "every rule" + (f" (up to {most} each, best for the goal first)" if most > 1 else " (the best for the goal)"))
+    if len(without):
+        kinds = [(int(without["note"].str.startswith(word).sum()), word) for word in ("signed", "must-include")]
+        why = ", ".join(f"{count:,} {word}" for count, word in kinds if count)
+        line += f"; {len(without):,} have none" + (f" ({why})" if why else "")
+    return ["", line + "."]
 
 
 def _fast_frame(book: _Book, name: str, frame: pd.DataFrame, decimals: dict[str, int]) -> None:
@@ -168,15 +200,18 @@ def _fast_frame(book: _Book, name: str, frame: pd.DataFrame, decimals: dict[str,
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
         fmt = book.formats.get(decimals.get(str(column), 2), book.formats[2]) if numeric else None
         ws.set_column(c, c, 14, fmt)
-    values = frame.astype(object).where(frame.notna(), None)
-    values = values.map(lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v)
-    for r, row in enumerate(values.itertuples(index=False, name=None), start=1):
+    values = frame.astype(object).to_numpy()
+    for c, column in enumerate(frame.columns):
+        if pd.api.types.is_bool_dtype(frame[column]):
+            values[:, c] = np.where(frame[column].to_numpy(dtype=bool), "yes", "no")
+    values[~frame.notna().to_numpy()] = None  # an empty cell (no replacement, no value), never NaN
+    for r, row in enumerate(values.tolist(), start=1):
         ws.write_row(r, 0, row)
     ws.freeze_panes(1, 0)
     book.columns_seen += [(name, str(c)) for c in frame.columns]
 
 
-def _write_xlsx(plan: RosterPlan, target: Path) -> None:
+def _write_xlsx(plan: RosterPlan, target: Path, changes: pd.DataFrame | None = None) -> None:
     book = _Book(target, f"mixopt roster: {plan.scenario.name}")
     ws = book.wb.add_worksheet("Summary")
     row = 0
@@ -193,9 +228,10 @@ def _write_xlsx(plan: RosterPlan, target: Path) -> None:
         row += 1
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 60)
-    decimals = {"followers": 0, "creators": 0, "posts": 0, "rank": 0, "acceptance_rate": 4, "fit_score": 4,
-                "value_per_spend": 4}
+    decimals = {"followers": 0, "creators": 0, "posts": 0, "rank": 0, "acceptance_rate": 4, "fit_score": 4}
     _fast_frame(book, "Selected creators", plan.selected, decimals)
+    if changes is not None:
+        _fast_frame(book, "Changes", changes, decimals)
     tiers = book.frame("By tier", plan.by_tier, decimals)
     chart = book.wb.add_chart({"type": "column"})
     n = len(plan.by_tier)
@@ -217,14 +253,94 @@ def _write_xlsx(plan: RosterPlan, target: Path) -> None:
     book.close()
 
 
-def write_roster_outputs(plan: RosterPlan, out_dir: Path) -> list[Path]:
-    """plan.csv (chosen creators), plan.json, plan.xlsx and reserves.csv, each written atomically."""
+def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str | None = None,
+                         changes: pd.DataFrame | None = None) -> list[Path]:
+    """plan.csv (chosen creators), plan.json, plan.xlsx and reserves.csv, each written atomically
+    (a re-plan passes its own plan.json text and its changes, for a Changes sheet)."""
     out_dir = Path(out_dir)
     paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx", out_dir / "reserves.csv"]
     write_text(paths[0], roster_plan_csv(plan))
-    write_text(paths[1], roster_plan_json(plan))
-    write_atomic(paths[2], lambda tmp: _write_xlsx(plan, tmp))
+    write_text(paths[1], plan_json_text if plan_json_text is not None else roster_plan_json(plan))
+    write_atomic(paths[2], lambda tmp: _write_xlsx(plan, tmp, changes))
     buffer = io.StringIO()
     plan.reserves.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
     write_text(paths[3], buffer.getvalue())
     return paths
+
+
+# ----------------------------------------------------------------------------- re-plans
+
+
+def changes_csv(result: Replan) -> str:
+    """changes.csv: one row per creator the re-plan adds, drops or gives other posts."""
+    buffer = io.StringIO()
+    result.changes.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _id_source(ids: Any) -> dict[str, Any]:
+    return {"file": ids.file, "ids": list(ids.ids)}
+
+
+def replan_dict(result: Replan) -> dict[str, Any]:
+    """The re-plan's plan.json: the new roster plan plus what changed against the original."""
+    data = roster_plan_dict(result.plan)
+    original = result.original
+    data["replan"] = {
+        "original_plan": "mixopt.optimize of the same scenario and solver settings, recomputed",
+        "signed": _id_source(result.signed),
+        "declined": _id_source(result.declined),
+        "original": {"status": original.status.value, "objective_value": clean(original.objective_value),
+                     "gap": clean(original.gap),
+                     "totals": {k: (None if isinstance(v, float) and math.isnan(v) else clean(v))
+                                for k, v in original.totals.items()}},
+        "change_in_totals": _records(result.totals_change),
+        "changes": _records(result.changes),
+    }
+    return data
+
+
+def replan_json(result: Replan) -> str:
+    return json.dumps(replan_dict(result), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _change_rows(frame: pd.DataFrame, title: str, cur: str) -> list[str]:
+    if not len(frame):
+        return ["", f"{title}: none"]
+    shown = frame[["id", "why", "platform", "tier", "category", "spend", "reach", "engagements", "conversions",
+                   "objective_change"]].rename(columns={"spend": f"spend {cur}", "objective_change": "goal change"})
+    return ["", f"{title} ({len(frame):,}):", shown.to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
+
+
+def format_replan_table(result: Replan) -> str:
+    """What ``mixopt replan`` prints: what changed against the original plan, then the re-plan."""
+    s = result.plan.scenario
+    original = result.original
+    lines = [f"mixopt {mixopt_version()}  replan  scenario: {s.name}  ({s.source_file})",
+             f"Signed: {len(set(result.signed.ids)):,} creators kept in ({result.signed.file}); declined: "
+             f"{len(set(result.declined.ids)):,} creators left out ({result.declined.file})",
+             f"Original plan: what 'mixopt solve {s.source_file}' gives, recomputed ({original.status.value}, "
+             f"certified gap {100 * (original.gap or 0):.3f}%)", "", "What changed:"]
+    totals = result.totals_change.copy()
+    decimals = [1 if m == "conversions" or m == "objective (conversions)" else 0 for m in totals["measure"]]
+    for column in ("original", "replan", "change"):
+        totals[column] = [_n(v, d) for v, d in zip(totals[column], decimals)]
+    totals["measure"] = [f"{m} {s.currency}" if m in ("spend", "revenue", "profit") else m for m in totals["measure"]]
+    lines.append(totals.rename(columns={"measure": "", "replan": "re-plan"}).to_string(index=False))
+    changes = result.changes
+    lines += ["", "Creators added and dropped (figures: what each adds to the plan; negative: what leaves with it):"]
+    lines += _change_rows(changes[changes["change"] == "added"], "Creators added", s.currency)
+    lines += _change_rows(changes[changes["change"] == "dropped"], "Creators dropped", s.currency)
+    moved = changes[changes["change"] == "posts"]
+    if len(moved):
+        lines += _change_rows(moved, "Creators with other posts", s.currency)
+    lines += ["", "The re-plan:", ""]
+    return "\n".join(lines) + "\n" + format_roster_table(result.plan)
+
+
+def write_replan_outputs(result: Replan, out_dir: Path) -> list[Path]:
+    """The roster plan files of the re-plan (plan.json with the changes) and changes.csv."""
+    out_dir = Path(out_dir)
+    paths = write_roster_outputs(result.plan, out_dir, plan_json_text=replan_json(result), changes=result.changes)
+    write_text(out_dir / "changes.csv", changes_csv(result))
+    return paths + [out_dir / "changes.csv"]
