@@ -5,7 +5,7 @@ Every rule is a sum over the chosen creators (spend, reach, creators of a tier, 
 overlap group, ...); swapping chosen creator ``i`` for unchosen ``j`` changes each sum by
 ``a_j - a_i``. Candidates are taken best for the goal first, split by signature (tier,
 platform, category: what the creator-count rules read, so those rules are decided once per
-signature); a signature whose spend window or KPI thresholds no candidate meets is skipped;
+signature; and a spend band); a signature whose spend window or KPI thresholds no candidate meets is skipped;
 the rest are evaluated in blocks as numpy matrices (chosen creators x candidates). Winning
 swaps are re-checked by the independent rule check (:func:`mixopt.roster.check.check_roster_choice`).
 """
@@ -242,6 +242,7 @@ class _Swaps:
         self.spend_out = spend_out
         self.spend_in = spend_in
         self.total_spend = float(spend_out.sum())
+        self.most_spend = float(spend_in.max()) if len(spend_in) else 0.0
         self.labels = [r.label for r in sums] + ([f"at most {overlap.cap:g} creators per overlap group"]
                                                   if overlap is not None else [])
         # a rule whose sum no swap changes holds after every swap (the plan keeps every rule)
@@ -290,7 +291,7 @@ class _Swaps:
 
     def reachable(self, rows: np.ndarray, reps: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
         """Per chosen creator and signature, whether some option of the signature could keep each
-        money and KPI rule on its own (a necessary test, generous by a tolerance): the spend rules
+        money and KPI rule on its own (a necessary test, with the check's tolerance): the spend rules
         give an interval for the joiner's spend, each other rule a threshold on its own column."""
         total = self.total_spend
         s_out = self.spend_out[rows][:, None]
@@ -302,7 +303,9 @@ class _Swaps:
             if r.grouped or r.sense == "==":
                 continue
             rhs = r.limit + r.share * (total - s_out) - r.total + r.out[rows][:, None]
-            tol = 1e-5 * (1.0 + np.abs(rhs) + abs(r.limit) + r.share * total)
+            # the check's own tolerance at the largest limit a swap can reach, and a hair more
+            tol = _REL_TOL * max(1.0, abs(r.limit) + r.share * (total + self.most_spend)) * (1 + 1e-6) + 1e-9
+            tol = min(tol, HALF_MINOR_UNIT + 1e-9) if r.money_cap else tol
             if r.per_spend is None:  # a threshold on the joiner's own column
                 if r.share:
                     continue
@@ -411,9 +414,12 @@ class _Search:
                             seen[row].add(creator)
                             found[row] += 1
                             mine = self.picks.setdefault(row, [])
-                            mine.append((int(position[option]), option))
-                            mine.sort()
-                            del mine[self.want:]
+                            # a creator in another spend band (other posts) may be listed already: keep its best
+                            same = [e for e in mine if self.option_creator[e[1]] == creator]
+                            if not same or position[option] < same[0][0]:
+                                mine[:] = [e for e in mine if e not in same] + [(int(position[option]), option)]
+                                mine.sort()
+                                del mine[self.want:]
                             if len(mine) == self.want:
                                 bound[part_where[local]] = mine[-1][0]
                             if found[row] == self.want:
@@ -473,7 +479,9 @@ def reserve_list(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, po
 
 
 def _signature(s: Scenario, cand: pd.DataFrame) -> np.ndarray:
-    """One code per candidate option for the columns the creator-count rules read."""
+    """One code per candidate option: the columns the creator-count rules read, and a spend band
+    (sixteenths of the candidates' spend), so a chosen creator whose rules leave a narrow spend
+    window searches only the bands inside it."""
     assert s.roster is not None
     columns = ([*(["tier"] if s.rules.tiers or s.rules.cells else []),
                 *(["platform"] if s.rules.platforms or s.rules.cells else []),
@@ -482,7 +490,9 @@ def _signature(s: Scenario, cand: pd.DataFrame) -> np.ndarray:
     for column in columns:
         values, names = pd.factorize(cand[column], sort=True)
         code = code * (len(names) + 1) + values
-    return code
+    spend = cand["spend"].to_numpy(float)
+    edges = np.unique(np.quantile(spend, np.linspace(0, 1, 17)[1:-1])) if len(spend) else np.zeros(0)
+    return code * (len(edges) + 1) + np.searchsorted(edges, spend, side="right")
 
 
 def _no_replacement(any_candidate: bool, cut: bool, labels: list[str], broken: np.ndarray) -> str:
