@@ -20,14 +20,15 @@ from mixopt.scenario.cells import Cell
 from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan
 
-__all__ = ["SimulationResult", "simulate_plan", "draw_parameters", "quantile_of", "DISTRIBUTION"]
+__all__ = ["SimulationResult", "simulate_plan", "draw_parameters", "quantile_of", "standard_scores",
+           "summarise_draws", "target_chances", "money_totals", "DISTRIBUTION", "RATE_CAP"]
 
 DISTRIBUTION = (
     "split lognormal matching P10=low, P50=base, P90=high (split normal cut at 0 when low is 0); "
     "assumptions drawn independently"
 )
 _Z90 = 1.2815515655446004  # standard normal 90th percentile
-_RATE_CAP = {"reach_rate": 10.0, "engagement_rate": 1.0, "conversion_rate": 1.0, "acceptance_rate": 1.0}
+RATE_CAP = {"reach_rate": 10.0, "engagement_rate": 1.0, "conversion_rate": 1.0, "acceptance_rate": 1.0}
 _DRAWN = ("typical_followers", "reach_rate", "engagement_rate", "conversion_rate", "fee_per_post", "product_cost",
           "handling_cost", "acceptance_rate", "pool")
 KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe", "cpa",
@@ -60,11 +61,17 @@ def quantile_of(low: float, base: float, high: float, z: np.ndarray | float) -> 
     return np.where(z < 0, np.maximum(base + base * z / _Z90, 0.0), base * np.exp(up * z))
 
 
+def standard_scores(names: tuple[str, ...], samples: int, count: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Standard-normal scores, one (samples, count) block per name, drawn in ``names`` order."""
+    return {name: rng.standard_normal((samples, count)) for name in names}
+
+
 def draw_parameters(cells: tuple[Cell, ...], samples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Independent draws of every uncertain assumption: arrays of shape (samples, cells)."""
     out: dict[str, np.ndarray] = {}
+    scores = standard_scores(_DRAWN, samples, len(cells), rng)
     for name in _DRAWN:
-        z = rng.standard_normal((samples, len(cells)))
+        z = scores[name]
         columns = []
         for j, cell in enumerate(cells):
             low, base, high = cell.ranges[name]
@@ -72,8 +79,8 @@ def draw_parameters(cells: tuple[Cell, ...], samples: int, rng: np.random.Genera
                 pass  # converted below with the drawn reach rate
             columns.append(quantile_of(low, base, high, z[:, j]))
         values = np.stack(columns, axis=1)
-        if name in _RATE_CAP:
-            values = np.clip(values, 1e-12 if name == "acceptance_rate" else 0.0, _RATE_CAP[name])
+        if name in RATE_CAP:
+            values = np.clip(values, 1e-12 if name == "acceptance_rate" else 0.0, RATE_CAP[name])
         out[name] = values
     per_view = np.array([c.engagement_rate_per == "views" for c in cells])
     out["engagement_rate"] = np.where(per_view, out["engagement_rate"] * out["reach_rate"], out["engagement_rate"])
@@ -104,13 +111,18 @@ def _totals(scenario: Scenario, cells: tuple[Cell, ...], n: np.ndarray, p: np.nd
     conversions = _curve(cells, f * e * k * p, f * e * k * accepting * max_posts)
     spend = d["fee_per_post"] * p + (d["product_cost"] + d["handling_cost"]) * n
     invites = np.where(n > 0, np.ceil(n / d["acceptance_rate"] - 1e-9), 0.0)
-    econ = scenario.economics
-    aov = econ.average_order_value
     totals = {
         "reach": reach.sum(axis=1), "impressions": impressions.sum(axis=1),
         "engagements": engagements.sum(axis=1), "conversions": conversions.sum(axis=1),
         "spend": spend.sum(axis=1), "invites": invites.sum(axis=1),
     }
+    return money_totals(scenario, totals)
+
+
+def money_totals(scenario: Scenario, totals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add revenue, profit and ROI (with an average order value), CPE and CPA to per-draw totals."""
+    econ = scenario.economics
+    aov = econ.average_order_value
     with np.errstate(divide="ignore", invalid="ignore"):
         if aov is not None:
             totals["revenue"] = aov * totals["conversions"]
@@ -140,8 +152,15 @@ def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0) -> Simulatio
     n = np.array([creators.get(c.key, 0) for c in cells], dtype=float)[None, :]
     p = np.array([posts.get(c.key, 0) for c in cells], dtype=float)[None, :]
     totals = _totals(plan.scenario, cells, n, p, draw_parameters(cells, samples, rng))
+    targets, within = target_chances(plan.scenario, totals)
+    return SimulationResult(samples=samples, seed=seed, quantiles=summarise_draws(totals, KPI_ROWS),
+                            target_probability=targets, budget_probability=within)
+
+
+def summarise_draws(totals: dict[str, np.ndarray], kpis: tuple[str, ...]) -> pd.DataFrame:
+    """P10 / P50 / P90 and mean of each KPI over the draws (NaN draws, e.g. CPA with no conversions, left out)."""
     rows = {}
-    for kpi in KPI_ROWS:
+    for kpi in kpis:
         if kpi not in totals:
             continue
         values = totals[kpi]
@@ -151,13 +170,16 @@ def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0) -> Simulatio
             continue
         p10, p50, p90 = np.quantile(finite, [0.1, 0.5, 0.9])
         rows[kpi] = {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(finite.mean())}
-    quantiles = pd.DataFrame.from_dict(rows, orient="index")[["p10", "p50", "p90", "mean"]]
+    return pd.DataFrame.from_dict(rows, orient="index")[["p10", "p50", "p90", "mean"]]
+
+
+def target_chances(scenario: Scenario, totals: dict[str, np.ndarray]) -> tuple[dict[str, float], float | None]:
+    """The share of draws meeting each target, and the share with spend within the budget (None without one)."""
     targets = {}
     for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
-        floor = getattr(plan.scenario.targets, kpi)
+        floor = getattr(scenario.targets, kpi)
         if floor and kpi in totals:
             targets[kpi] = float(np.mean(totals[kpi] >= floor - 1e-9))
-    budget = plan.scenario.budget
+    budget = scenario.budget
     within = float(np.mean(totals["spend"] <= budget + 1e-9)) if budget is not None else None
-    return SimulationResult(samples=samples, seed=seed, quantiles=quantiles, target_probability=targets,
-                            budget_probability=within)
+    return targets, within

@@ -18,12 +18,16 @@ from mixopt.cli.common import (
     planner_errors,
     scenario_argument,
     solver_options,
-    tier_only,
+    usage_error,
     write_or_fail,
     wrote_text,
 )
 from mixopt.cli.solve import _write_simulation
+from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
+from mixopt.roster.plan import RosterPlan
+from mixopt.scenario.schema import Scenario
+from mixopt.solvers.types import SolverOptions, SolveStatus
 from mixopt.tier.plan import Plan
 
 
@@ -38,20 +42,24 @@ from mixopt.tier.plan import Plan
                    "the worst (1 - CONFIDENCE) share of draws (CVaR), beside the expected-value plan.")
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write simulation.csv, simulation.json and the plan files (plan.csv, plan.json, plan.xlsx; "
-                   "safe_plan.csv and safe_plan.json with --safe) into this folder.")
+              help="Write simulation.csv, simulation.json and the plan files (plan.csv, plan.json, plan.xlsx, and "
+                   "reserves.csv for a roster; safe_plan.csv and safe_plan.json with --safe) into this folder.")
 @format_option
 def simulate(scenario: Path, samples: int, seed: int, confidence: float | None, solver: str | None,
              time_limit_s: float | None, mip_gap: float | None, out_dir: Path | None, fmt: str) -> None:
     """Optimise SCENARIO, then simulate the plan when the assumptions vary within their ranges.
 
     Prints P10 / P50 / P90 of reach, engagements, conversions, spend, profit and ROI, and the
-    chance of meeting each target and of staying within the budget.
+    chance of meeting each target and of staying within the budget. A roster scenario draws each
+    chosen creator's reach, engagement, conversion and acceptance (its own spread plus a share of
+    its tier and platform's, contracted costs known) and adds how many reserves to invite for a 90%
+    chance to fill the plan.
 
     \b
     Example:
       mixopt simulate scenarios/least_cost_targets.yaml
       mixopt simulate scenarios/base.yaml --samples 20000 --seed 7 --safe 0.9 --out results/
+      mixopt simulate scenarios/roster_skincare.yaml --safe 0.9
     """
     from mixopt.analysis.risk import safe_plan
     from mixopt.analysis.simulate import simulate_plan
@@ -64,37 +72,125 @@ def simulate(scenario: Path, samples: int, seed: int, confidence: float | None, 
 
     with planner_errors():
         loaded = mixopt.load_scenario(scenario)
-        tier_only(loaded, "simulate")
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
         check_out(out_dir)
-        plan = optimize(loaded, options, explain=False)
-        if not plan.status.has_plan:
-            no_plan(plan, options, out_dir)
-        entries: list[tuple[str, Plan, SimulationResult | None]] = [
-            ("expected-value plan", plan, simulate_plan(plan, samples, seed))]
-        extra: dict[str, Any] = {}
-        safe = None
-        if confidence is not None:
-            model_samples, model_seed = 200, seed + 1  # the safe plan's own draws differ from the simulated ones
-            safe = safe_plan(loaded, confidence, model_samples, model_seed, options)
-            entries.append((f"safe plan at {confidence:.0%}", safe,
-                            simulate_plan(safe, samples, seed) if safe.status.has_plan else None))
-            extra = {"safe_plan": {"confidence": confidence, "method": "CVaR over joint draws",
-                                   "model_samples": model_samples, "model_seed": model_seed}}
-        written: list[Path] = []
-        if out_dir is not None:
-            written = write_or_fail(out_dir, lambda: write_outputs(plan, out_dir))
-            written += write_or_fail(out_dir, lambda: _write_simulation(loaded, entries, seed, samples, out_dir, extra))
-            if safe is not None and safe.status.has_plan:
-                def write_safe() -> list[Path]:
-                    write_text(out_dir / "safe_plan.csv", plan_csv(safe))
-                    write_text(out_dir / "safe_plan.json", plan_json(safe))
-                    return [out_dir / "safe_plan.csv", out_dir / "safe_plan.json"]
+        notes: list[str] = []
+        if loaded.roster is not None:
+            entries, extra, written, notes = _roster_run(loaded, options, samples, seed, confidence, out_dir,
+                                                         solver, mip_gap)
+        else:
+            plan = optimize(loaded, options, explain=False)
+            if not plan.status.has_plan:
+                no_plan(plan, options, out_dir)
+            entries = [("expected-value plan", plan, simulate_plan(plan, samples, seed))]
+            extra = {}
+            safe = None
+            if confidence is not None:
+                model_samples, model_seed = 200, seed + 1  # the safe plan's own draws differ from the simulated ones
+                safe = safe_plan(loaded, confidence, model_samples, model_seed, options)
+                entries.append((f"safe plan at {confidence:.0%}", safe,
+                                simulate_plan(safe, samples, seed) if safe.status.has_plan else None))
+                extra = {"safe_plan": {"confidence": confidence, "method": "CVaR over joint draws",
+                                       "model_samples": model_samples, "model_seed": model_seed}}
+            written = []
+            if out_dir is not None:
+                tier_plan, tier_safe, tier_entries, tier_extra = plan, safe, entries, extra
+                written = write_or_fail(out_dir, lambda: write_outputs(tier_plan, out_dir))
+                written += write_or_fail(out_dir, lambda: _write_simulation(loaded, tier_entries, seed, samples,
+                                                                            out_dir, tier_extra))
+                if tier_safe is not None and tier_safe.status.has_plan:
+                    def write_safe() -> list[Path]:
+                        assert tier_safe is not None
+                        write_text(out_dir / "safe_plan.csv", plan_csv(tier_safe))
+                        write_text(out_dir / "safe_plan.json", plan_json(tier_safe))
+                        return [out_dir / "safe_plan.csv", out_dir / "safe_plan.json"]
 
-                written += write_or_fail(out_dir, write_safe)
+                    written += write_or_fail(out_dir, write_safe)
         if fmt == "table":
-            click.echo(simulation_text(loaded, entries, seed, samples) + (wrote_text(written) if written else ""), nl=False)
+            click.echo(simulation_text(loaded, entries, seed, samples, notes) + (wrote_text(written) if written else ""),
+                       nl=False)
         elif fmt == "csv":
             click.echo(simulation_csv(loaded, entries, seed, samples), nl=False)
         else:
             click.echo(simulation_json(loaded, entries, seed, samples, extra), nl=False)
+
+
+Entries = list[tuple[str, Plan | RosterPlan, SimulationResult | None]]
+
+
+def _checked_roster_plan(plan: RosterPlan, options: SolverOptions, out_dir: Path | None) -> RosterPlan:
+    """The plan, or the diagnosis (exit 3) / one-line solver failure (exit 4), as 'mixopt solve' does."""
+    file = plan.scenario.source_file
+    if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        no_plan(plan, options, out_dir)
+    if not plan.status.has_plan:
+        raise SolverError(f"{file}: solver: no plan found ({plan.status.value}; "
+                          f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
+                          "roster.mip_gap.")
+    if not plan.feasible:
+        broken = "; ".join(c.label for c in plan.checks if not c.holds)
+        raise SolverError(f"{file}: solver: the plan found breaks a rule on independent check ({broken}); no plan "
+                          "is reported. Please report this with the scenario.")
+    return plan
+
+
+def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: int, confidence: float | None,
+                out_dir: Path | None, solver: str | None,
+                mip_gap: float | None) -> tuple[Entries, dict[str, Any], list[Path], list[str]]:
+    """Roster mode: the chosen creators simulated per creator, the acceptance risk, and with
+    ``--safe`` the risk-aware choice beside them; the files written and the notes to print."""
+    from mixopt.analysis.risk import (
+        MAX_SAFE_CREATORS,
+        ROSTER_MODEL_SAMPLES,
+        safe_roster_plan,
+    )
+    from mixopt.analysis.simulate_roster import simulate_roster_plan
+    from mixopt.outputs.roster_files import (
+        roster_plan_csv,
+        roster_plan_json,
+        write_roster_outputs,
+    )
+    from mixopt.roster.optimize import optimize_roster
+    from mixopt.roster.table import load_roster
+
+    if solver == "cbc":
+        usage_error("--solver", "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
+                    f"Drop --solver for {loaded.source_file}")
+    roster = load_roster(loaded)
+    if confidence is not None and len(roster) > MAX_SAFE_CREATORS:
+        usage_error("--safe", f"on rosters above {MAX_SAFE_CREATORS:,} creators is not supported yet",
+                    f"Drop --safe, or shortlist at most {MAX_SAFE_CREATORS:,} creators in the creator table",
+                    f"{len(roster):,} creators")
+    plan = _checked_roster_plan(optimize_roster(loaded, options, mip_gap=options.mip_gap, roster=roster), options,
+                                out_dir)
+    entries: Entries = [("expected-value plan", plan, simulate_roster_plan(plan, samples, seed))]
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    safe = None
+    if confidence is not None:
+        model_samples, model_seed = ROSTER_MODEL_SAMPLES, seed + 1  # its own draws, apart from the simulated ones
+        safe = safe_roster_plan(loaded, confidence, model_samples, model_seed, options, roster=roster,
+                                mip_gap=mip_gap, start=plan.solution.chosen)
+        if safe.status.has_plan and not safe.feasible:
+            broken = "; ".join(c.label for c in safe.checks if not c.holds)
+            raise SolverError(f"{loaded.source_file}: solver: the safe plan breaks a rule on independent check "
+                              f"({broken}); no safe plan is reported. Please report this with the scenario.")
+        entries.append((f"safe plan at {confidence:.0%}", safe,
+                        simulate_roster_plan(safe, samples, seed) if safe.status.has_plan else None))
+        notes = list(safe.solution.notes)
+        extra = {"safe_plan": {"confidence": confidence, "method": safe.solution.method,
+                               "model_samples": model_samples, "model_seed": model_seed, "notes": notes}}
+    written: list[Path] = []
+    if out_dir is not None:
+        written = write_or_fail(out_dir, lambda: write_roster_outputs(plan, out_dir))
+        written += write_or_fail(out_dir, lambda: _write_simulation(loaded, entries, seed, samples, out_dir, extra))
+        if safe is not None and safe.status.has_plan:
+            chosen_safe = safe
+
+            def write_safe() -> list[Path]:
+                write_text(out_dir / "safe_plan.csv", roster_plan_csv(chosen_safe))
+                write_text(out_dir / "safe_plan.json", roster_plan_json(chosen_safe))
+                return [out_dir / "safe_plan.csv", out_dir / "safe_plan.json"]
+
+            written += write_or_fail(out_dir, write_safe)
+    return entries, extra, written, notes

@@ -1,4 +1,7 @@
-"""Simulation results as a table, JSON and a terminal report (plans side by side)."""
+"""Simulation results as a table, JSON and a terminal report (plans side by side).
+
+Tier and roster plans alike; a roster simulation adds the acceptance risk (who signs, and how
+many reserves to invite for a good chance of filling the plan)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,42 @@ from typing import Any
 import pandas as pd
 
 from mixopt.analysis.simulate import DISTRIBUTION, SimulationResult
+from mixopt.analysis.simulate_roster import (
+    TAIL_SHARE,
+    AcceptanceRisk,
+    RosterSimulationResult,
+)
+from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan
 from mixopt.version import mixopt_version
 
-__all__ = ["simulation_frame", "simulation_csv", "simulation_json", "simulation_text"]
+__all__ = ["simulation_frame", "simulation_csv", "simulation_json", "simulation_text", "acceptance_kpis"]
 
-Entry = tuple[str, Plan, SimulationResult | None]
+Entry = tuple[str, Plan | RosterPlan, SimulationResult | None]
+
+#: The plan total shown as 'planned' for a KPI row that has a different name in the totals.
+_PLANNED = {"signed": "expected_signed"}
+_TIER_TEXT_KPIS = ("reach", "engagements", "conversions", "spend", "profit", "roi", "cpa")
+_ROSTER_TEXT_KPIS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpa",
+                     "signed")
+
+
+def _acceptance(sim: SimulationResult | None) -> AcceptanceRisk | None:
+    return sim.acceptance if isinstance(sim, RosterSimulationResult) else None
+
+
+def _pct(confidence: float) -> str:
+    return f"{round(confidence * 100)}pct"
+
+
+def acceptance_kpis(risk: AcceptanceRisk) -> list[tuple[str, float | None, float | None]]:
+    """The acceptance rows of a roster simulation: (kpi, planned, probability or None)."""
+    fill = _pct(risk.confidence)
+    return [("probability_all_sign", None, risk.probability_all_sign),
+            (f"reserves_for_{fill}_fill", float(risk.reserves), None),
+            (f"invites_for_{fill}_fill", float(risk.invites), None),
+            ("probability_plan_filled", risk.fill_probability, risk.fill_probability_drawn)]
 
 
 def simulation_frame(entries: list[Entry]) -> pd.DataFrame:
@@ -24,14 +56,23 @@ def simulation_frame(entries: list[Entry]) -> pd.DataFrame:
         if sim is None:
             continue
         for kpi, q in sim.quantiles.iterrows():
-            rows.append({"plan": label, "kpi": kpi, "planned": plan.totals.get(str(kpi)), "p10": q["p10"],
-                         "p50": q["p50"], "p90": q["p90"], "mean": q["mean"]})
+            rows.append({"plan": label, "kpi": kpi, "planned": plan.totals.get(_PLANNED.get(str(kpi), str(kpi))),
+                         "p10": q["p10"], "p50": q["p50"], "p90": q["p90"], "mean": q["mean"]})
         for kpi, prob in sim.target_probability.items():
             rows.append({"plan": label, "kpi": f"probability_{kpi}_target_met", "planned": None, "p10": None,
                          "p50": prob, "p90": None, "mean": prob})
         if sim.budget_probability is not None:
             rows.append({"plan": label, "kpi": "probability_within_budget", "planned": None, "p10": None,
                          "p50": sim.budget_probability, "p90": None, "mean": sim.budget_probability})
+        if isinstance(sim, RosterSimulationResult):
+            for kpi, value in sim.tail_averages.items():
+                rows.append({"plan": label, "kpi": f"worst_{_pct(TAIL_SHARE)}_average_{kpi}", "planned": None,
+                             "p10": None, "p50": value, "p90": None, "mean": value})
+        risk = _acceptance(sim)
+        if risk is not None:
+            for kpi, planned, prob in acceptance_kpis(risk):
+                rows.append({"plan": label, "kpi": kpi, "planned": planned, "p10": None, "p50": prob, "p90": None,
+                             "mean": prob})
     return pd.DataFrame(rows, columns=["plan", "kpi", "planned", "p10", "p50", "p90", "mean"])
 
 
@@ -55,6 +96,40 @@ def simulation_csv(scenario: Scenario, entries: list[Entry], seed: int, samples:
     return buffer.getvalue()
 
 
+def _distribution(entries: list[Entry]) -> str:
+    return next((sim.distribution for _label, _plan, sim in entries if sim is not None), DISTRIBUTION)
+
+
+def _acceptance_dict(risk: AcceptanceRisk) -> dict[str, Any]:
+    return {
+        "chosen_creators": risk.creators,
+        "expected_signed": _clean(risk.expected_signed),
+        "signed_p10": risk.signed_p10,
+        "signed_p90": risk.signed_p90,
+        "probability_all_sign": float(f"{risk.probability_all_sign:.6g}"),
+        "fill_confidence": risk.confidence,
+        "fill_reachable": risk.reachable,
+        "reserves": risk.reserves,
+        "invites": risk.invites,
+        "probability_plan_filled": _clean(risk.fill_probability),
+        "probability_plan_filled_drawn_rates": _clean(risk.fill_probability_drawn),
+        "reserve_order": "a decline is replaced by a reserve of the same tier and platform: the cell's other "
+                         "creators, best goal per unit of spend first",
+        "cells": [{"cell": c.cell, "chosen": c.chosen, "expected_signed": _clean(c.expected_signed),
+                   "reserves_needed": c.reserves_needed, "reserves_available": c.reserves_available,
+                   "probability_filled": _clean(c.fill_probability)} for c in risk.cells],
+    }
+
+
+def _plan_entry(label: str, plan: Plan | RosterPlan, sim: SimulationResult | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"plan": label, "status": plan.status.value,
+                             "creators": {k: v for k, v in plan.creators_and_posts()[0].items() if v}}
+    risk = _acceptance(sim)
+    if risk is not None:
+        entry["acceptance"] = _acceptance_dict(risk)
+    return entry
+
+
 def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples: int,
                     extra: dict[str, Any] | None = None) -> str:
     """The simulation with its provenance: seed, samples and the distribution used.
@@ -62,16 +137,16 @@ def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples
     ``extra`` adds facts after ``distribution`` (the command line records the safe plan's
     confidence and model draws there)."""
     frame = simulation_frame(entries)
+    shared = next((sim.shared_share for _l, _p, sim in entries if isinstance(sim, RosterSimulationResult)), None)
     data = {
         "provenance": {"mixopt_version": mixopt_version(), "scenario_file": scenario.source_file,
                        "scenario_sha256": scenario.content_hash},
         "seed": seed,
         "samples": samples,
-        "distribution": DISTRIBUTION,
+        "distribution": _distribution(entries),
+        **({"shared_share": shared} if shared is not None else {}),
         **(extra or {}),
-        "plans": [{"plan": label, "status": plan.status.value,
-                   "creators": {k: v for k, v in plan.creators_and_posts()[0].items() if v}}
-                  for label, plan, _ in entries],
+        "plans": [_plan_entry(label, plan, sim) for label, plan, sim in entries],
         "rows": [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")],
     }
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -83,35 +158,84 @@ def _n(value: Any, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples: int) -> str:
-    """A terminal report: P10 / P50 / P90 per KPI and the chance of meeting each target."""
+def _chance(p: float) -> str:
+    return f"{p:.1%}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(str(v)) for v in col) for col in zip(header, *rows)]
+    return [indent + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths)))
+            for r in [header, *rows]]
+
+
+def _acceptance_lines(risk: AcceptanceRisk) -> list[str]:
+    fill = f"{risk.confidence:.0%}"
+    lines = ["  acceptance (each chosen creator is invited by name; a decline is replaced by a reserve of the same "
+             "tier and platform, best goal per spend first):",
+             f"    expected to sign: {risk.expected_signed:,.1f} of {risk.creators:,} (P10 {risk.signed_p10:,}, "
+             f"P90 {risk.signed_p90:,} at the planning acceptance rates); chance that all {risk.creators:,} sign: "
+             f"{_chance(risk.probability_all_sign)}"]
+    if risk.reachable:
+        lines.append(f"    for a {fill} chance to fill every tier and platform, invite {risk.invites:,}: the "
+                     f"{risk.creators:,} chosen and {risk.reserves:,} reserves")
+    else:
+        lines.append(f"    no number of reserves gives a {fill} chance to fill every tier and platform: inviting all "
+                     f"{risk.invites:,} ({risk.reserves:,} reserves) fills the plan with a "
+                     f"{_chance(risk.fill_probability)} chance")
+    rows = [[c.cell, f"{c.chosen:,}", f"{c.reserves_needed:,}", f"{c.reserves_available:,}",
+             _chance(c.fill_probability)] for c in risk.cells]
+    lines += _table(["cell", "chosen", "reserves", "of available", "fill chance"], rows, indent="      ")
+    drawn = "" if risk.fill_probability_drawn is None else (
+        f", {risk.fill_probability_drawn:.0%} when the acceptance rates vary as drawn")
+    lines.append(f"    chance the plan fills with those invites: {_chance(risk.fill_probability)} at the planning "
+                 f"acceptance rates{drawn}")
+    return lines
+
+
+def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples: int,
+                    notes: list[str] | None = None) -> str:
+    """A terminal report: P10 / P50 / P90 per KPI and the chance of meeting each target (and, for a
+    roster, the acceptance risk); ``notes`` are printed after the plans."""
     lines = [f"mixopt {mixopt_version()}  simulation  scenario: {scenario.name}  ({scenario.source_file})",
-             f"{samples:,} joint draws, seed {seed}; {DISTRIBUTION}."]
+             f"{samples:,} joint draws, seed {seed}; {_distribution(entries)}."]
     for label, plan, sim in entries:
         lines.append("")
         if sim is None:
             lines.append(f"{label}: no plan ({plan.status.value}); no plan meets every rule at this confidence. "
                          "Lower --safe, lower a target or raise the budget.")
             continue
+        roster = isinstance(plan, RosterPlan)
         creators = ", ".join(f"{k} {v}" for k, v in plan.creators_and_posts()[0].items() if v)
+        if roster:
+            creators = f"{int(plan.totals['creators']):,} creators ({creators})"
         lines.append(f"{label}: {creators}")
         header = ["", "planned", "P10", "P50", "P90"]
         rows = []
-        for kpi in ("reach", "engagements", "conversions", "spend", "profit", "roi", "cpa"):
+        for kpi in _ROSTER_TEXT_KPIS if roster else _TIER_TEXT_KPIS:
             if kpi not in sim.quantiles.index:
                 continue
             q = sim.quantiles.loc[kpi]
-            d = 2 if kpi in ("roi", "cpa") else 0
-            rows.append([kpi, _n(plan.totals.get(kpi), d), _n(q["p10"], d), _n(q["p50"], d), _n(q["p90"], d)])
-        widths = [max(len(str(v)) for v in col) for col in zip(header, *rows)]
-        lines.append("  " + "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(header, widths))))
-        lines += ["  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths)))
-                  for r in rows]
+            d = 2 if kpi in ("roi", "cpa") else 1 if kpi == "signed" else 0
+            rows.append([kpi, _n(plan.totals.get(_PLANNED.get(kpi, kpi)), d), _n(q["p10"], 0 if d == 1 else d),
+                         _n(q["p50"], 0 if d == 1 else d), _n(q["p90"], 0 if d == 1 else d)])
+        lines += _table(header, rows)
         for kpi, prob in sim.target_probability.items():
             floor = getattr(plan.scenario.targets, kpi)
             lines.append(f"  chance of meeting the {kpi} target ({floor:,.0f}): {prob:.0%}")
-        if sim.budget_probability is not None:
+        if roster and sim.budget_probability is not None:
+            lines.append(f"  spend is contracted: {_n(plan.totals.get('spend'))} {scenario.currency} in every draw, "
+                         f"within the budget in {sim.budget_probability:.0%}")
+        elif sim.budget_probability is not None:
             lines.append(f"  chance that spend stays within the budget: {sim.budget_probability:.0%}")
+        if isinstance(sim, RosterSimulationResult) and sim.tail_averages:
+            shown = ", ".join(f"{k} {_n(v)}" for k, v in sim.tail_averages.items()
+                              if k in ("reach", "conversions", "profit"))
+            lines.append(f"  average of the worst {TAIL_SHARE:.0%} of draws: {shown}")
+        risk = _acceptance(sim)
+        if risk is not None:
+            lines += _acceptance_lines(risk)
+    if notes:
+        lines += [""] + list(notes)
     if len(entries) == 2 and all(e[2] is not None for e in entries):
         (l1, p1, _), (l2, p2, _) = entries
         lines += ["", f"What safety costs: {p1.objective_label} {_n(p1.objective_value)} ({l1}) vs "
