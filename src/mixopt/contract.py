@@ -8,10 +8,12 @@ values, exports of totals) is written once against this contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Protocol
 
 import pandas as pd
 
+from mixopt.scenario.money import half_unit, is_currency_code
 from mixopt.solvers.types import SolveStatus
 
 __all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label"]
@@ -33,16 +35,30 @@ class RuleCheck:
     holds: bool
 
 
-def rule_check(rule: str, label: str, unit: str, value: float, sense: str, limit: float) -> RuleCheck:
+def rule_check(rule: str, label: str, unit: str, value: float, sense: str, limit: float, *,
+               exact: tuple[Fraction, Fraction] | None = None, tolerance: float | Fraction | None = None) -> RuleCheck:
+    """One rule on a mix. Money rules (``unit`` a currency code such as USD) hold to half a minor
+    unit of that currency, absolute at any magnitude; ``exact`` (value, limit as fractions) decides
+    them without float rounding. ``tolerance`` sets another absolute tolerance (0.5 for whole-valued
+    resource columns); every other rule keeps a relative 1e-6 of its limit."""
     if sense == "<=":
         slack = limit - value
     elif sense == ">=":
         slack = value - limit
     else:
         slack = -abs(value - limit)
-    tol = _REL_TOL * max(1.0, abs(limit))
-    return RuleCheck(rule, label, unit, float(value), float(limit), sense, float(slack), slack >= -tol)
-
+    if tolerance is None and is_currency_code(unit):
+        tolerance = half_unit(unit)
+    if tolerance is None:
+        tol = _REL_TOL * max(1.0, abs(limit))
+        return RuleCheck(rule, label, unit, float(value), float(limit), sense, float(slack), slack >= -tol)
+    if exact is not None:
+        got, bound = exact
+        room = bound - got if sense == "<=" else got - bound if sense == ">=" else -abs(got - bound)
+        holds = room >= -Fraction(tolerance)
+    else:
+        holds = slack >= -float(tolerance)
+    return RuleCheck(rule, label, unit, float(value), float(limit), sense, float(slack), bool(holds))
 
 
 @dataclass(frozen=True)

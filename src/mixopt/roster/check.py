@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
 from mixopt.contract import RuleCheck, rule_check
 from mixopt.roster.model import ROSTER_KPIS
+from mixopt.scenario.money import exact, exact_dot
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["check_roster_choice", "at_posts", "ROSTER_KPIS"]
+__all__ = ["check_roster_choice", "at_posts", "exact_spend", "resource_check", "whole_valued", "ROSTER_KPIS"]
 
 
 def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
@@ -26,6 +29,36 @@ def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) 
     return picked
 
 
+def exact_spend(picked: pd.DataFrame) -> Fraction:
+    """The chosen creators' spend as an exact fraction: fee x posts + product + handling, from the
+    decimals in the creator table (never the float sum, which drifts by more than a cent at 1e13)."""
+    ones = np.ones(len(picked))
+    return (exact_dot(picked["fee_per_post"].to_numpy(dtype=float), picked["posts"].to_numpy(dtype=float))
+            + exact_dot(picked["product_cost"].to_numpy(dtype=float), ones)
+            + exact_dot(picked["handling_cost"].to_numpy(dtype=float), ones))
+
+
+def whole_valued(table: pd.DataFrame, column: str) -> bool:
+    """True when a creator-table column holds whole numbers only (hours, slots): its caps and floors
+    then hold exactly, to half a unit."""
+    values = np.nan_to_num(table[column].to_numpy(dtype=float))
+    return bool(np.all(values == np.round(values)) and np.all(np.abs(values) < 2.0 ** 53))
+
+
+def resource_check(table: pd.DataFrame, picked: pd.DataFrame, column: str, sense: str, limit: float) -> RuleCheck:
+    """A cap (``<=``) or floor (``>=``) on the chosen creators' total of a numeric column; exact to
+    half a unit on a whole-valued column, within 1e-6 of the limit otherwise."""
+    values = np.nan_to_num(picked[column].to_numpy(dtype=float))
+    used = float(values.sum())
+    kind, words = ("resource", "at most") if sense == "<=" else ("resource_floor", "at least")
+    label = f"total {column}" if sense == "<=" else f"total {column} {words} {limit:,.6g}"
+    if whole_valued(table, column):
+        total = Fraction(sum(int(v) for v in values.tolist()))
+        return rule_check(f"{kind}[{column}]", label, column, used, sense, limit, exact=(total, exact(limit)),
+                          tolerance=Fraction(1, 2))
+    return rule_check(f"{kind}[{column}]", label, column, used, sense, limit)
+
+
 def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
                         posts: np.ndarray | None = None) -> list[RuleCheck]:
     """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
@@ -38,9 +71,11 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     picked = at_posts(table, chosen, posts)
     cur = s.currency
     spend = float(picked["spend"].sum())
+    exact_total = exact_spend(picked)
     checks: list[RuleCheck] = []
     if s.budget is not None:
-        checks.append(rule_check("budget", f"budget ({s.budget:,.0f} {cur})", cur, spend, "<=", s.budget))
+        checks.append(rule_check("budget", f"budget ({s.budget:,.0f} {cur})", cur, spend, "<=", s.budget,
+                                 exact=(exact_total, exact(s.budget))))
     for kpi in ROSTER_KPIS:
         floor = getattr(s.targets, kpi)
         if floor:
@@ -56,17 +91,22 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         for name, band in bands.items():
             group = picked[picked[column] == name]
             g_spend = float(group["spend"].sum())
+            g_exact = exact_spend(group)
             # shares as spend against share x total spend (so a plan with no spend keeps them)
             if band.min_spend_share is not None:
                 checks.append(rule_check(f"{kind}_spend_share_min[{name}]", f"{name} at least {band.min_spend_share:.0%} of spend",
-                                    cur, g_spend, ">=", band.min_spend_share * spend))
+                                    cur, g_spend, ">=", band.min_spend_share * spend,
+                                    exact=(g_exact, exact(band.min_spend_share) * exact_total)))
             if band.max_spend_share is not None:
                 checks.append(rule_check(f"{kind}_spend_share_max[{name}]", f"{name} at most {band.max_spend_share:.0%} of spend",
-                                    cur, g_spend, "<=", band.max_spend_share * spend))
+                                    cur, g_spend, "<=", band.max_spend_share * spend,
+                                    exact=(g_exact, exact(band.max_spend_share) * exact_total)))
             if band.min_spend is not None:
-                checks.append(rule_check(f"{kind}_spend_min[{name}]", f"{name} spend", cur, g_spend, ">=", band.min_spend))
+                checks.append(rule_check(f"{kind}_spend_min[{name}]", f"{name} spend", cur, g_spend, ">=", band.min_spend,
+                                         exact=(g_exact, exact(band.min_spend))))
             if band.max_spend is not None:
-                checks.append(rule_check(f"{kind}_spend_max[{name}]", f"{name} spend", cur, g_spend, "<=", band.max_spend))
+                checks.append(rule_check(f"{kind}_spend_max[{name}]", f"{name} spend", cur, g_spend, "<=", band.max_spend,
+                                         exact=(g_exact, exact(band.max_spend))))
             if band.min_creators is not None:
                 checks.append(rule_check(f"{kind}_creators_min[{name}]", f"{name} creators", "creators", len(group), ">=",
                                     band.min_creators))
@@ -105,8 +145,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         checks.append(rule_check("posts_per_creator", f"{low} to {high} posts per chosen creator", "creators", outside,
                             "==", 0))
     for column, limit in s.roster.resource_caps.items():
-        used = float(np.nan_to_num(picked[column].to_numpy(dtype=float)).sum())
-        checks.append(rule_check(f"resource[{column}]", f"total {column}", column, used, "<=", limit))
+        checks.append(resource_check(table, picked, column, "<=", limit))
     missing = int((table["must_include"].to_numpy(dtype=bool) & ~chosen).sum())
     checks.append(rule_check("must_include", "every must-include creator chosen", "creators", missing, "==", 0))
     excluded = int((table["exclude"].to_numpy(dtype=bool) & chosen).sum())

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from mixopt.errors import Issue, ScenarioError
-from mixopt.roster.table import Roster
+from mixopt.roster.table import FILLABLE, Roster
+from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.checks import usd_defaults_fix, usd_defaults_problem
+from mixopt.scenario.money import MONEY_PARAMETERS, USD, is_currency_code
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import LinearArrays
 
@@ -37,6 +40,7 @@ class RosterModel:
     objective: np.ndarray  # per column, in the planner's sense (maximised, or spend minimised)
     row_labels: list[str]  # planner words per row
     extra_posts: int = 0  # columns n..2n-1 are extra posts per creator (0..extra_posts) when above 0
+    rule_rows: dict[str, str] = field(default_factory=dict)  # rule check id -> the row that models it
 
     @property
     def creators(self) -> int:
@@ -118,6 +122,7 @@ def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
     for column in s.roster.resource_caps:
         found = _column_issue(s, table, column, f"roster.resource_caps.{column}")
         issues += [found] if found else []
+    issues += _currency_issues(s, table)
     present = sorted(set(table["category"]) - {""})
     for name in s.roster.categories:
         if name not in present:
@@ -127,6 +132,28 @@ def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
             issues.append(Issue(s.source_file, f"roster.categories.{name}", "no creator in the table has this category",
                                 fix))
     return issues
+
+
+def _currency_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
+    """A non-USD roster whose creators would take money from the built-in USD defaults (no fx_per_usd)."""
+    s = scenario
+    if s.currency == USD or s.fx_per_usd is not None or not is_currency_code(s.currency) or "defaults_mask" not in table:
+        return []
+    cells = {c.key: c for c in resolve_cells(s)}
+    keys = (table["tier"] + "." + table["platform"]).to_numpy()
+    mask = table["defaults_mask"].to_numpy()
+    used = []
+    for name in MONEY_PARAMETERS:
+        filled = (mask >> FILLABLE.index(name) & 1).astype(bool)
+        for key in sorted(set(keys[filled])):
+            cell = cells.get(key)
+            if cell is not None and cell.origins.get(name) == "default":
+                used.append((key, name))
+    if not used:
+        return []
+    used.sort(key=lambda item: ([c.key for c in cells.values()].index(item[0]), MONEY_PARAMETERS.index(item[1])))
+    return [Issue(s.source_file, "currency", usd_defaults_problem(used) + " for creators the table gives none",
+                  usd_defaults_fix(s.currency), s.currency)]
 
 
 def _column(scenario: Scenario, table: pd.DataFrame, name: str, path: str) -> np.ndarray:
@@ -149,6 +176,7 @@ class _Rows:
         self.names: list[str] = []
         self.labels: list[str] = []
         self.pairs: tuple[np.ndarray, np.ndarray, float] | None = None  # bulk rows, packed last
+        self.rule_rows: dict[str, str] = {}  # rule check id -> row name, for rules held exactly
 
     def add(self, cols: np.ndarray, vals: np.ndarray, lower: float, upper: float, name: str, label: str) -> None:
         keep = vals != 0
@@ -205,15 +233,18 @@ def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray
             rows.add2(rows.all, spend * (member - band.min_spend_share),
                       None if fee is None else fee * (member - band.min_spend_share), 0.0, math.inf,
                      f"{kind}_spend_share_min_{name}", f"{name} at least {band.min_spend_share:.0%} of spend")
+            rows.rule_rows[f"{kind}_spend_share_min[{name}]"] = f"{kind}_spend_share_min_{name}"
         if band.max_spend_share is not None:
             rows.add2(rows.all, spend * (member - band.max_spend_share),
                       None if fee is None else fee * (member - band.max_spend_share), -math.inf, 0.0,
                      f"{kind}_spend_share_max_{name}", f"{name} at most {band.max_spend_share:.0%} of spend")
+            rows.rule_rows[f"{kind}_spend_share_max[{name}]"] = f"{kind}_spend_share_max_{name}"
         if band.min_spend is not None or band.max_spend is not None:
             lo = band.min_spend if band.min_spend is not None else -math.inf
             hi = band.max_spend if band.max_spend is not None else math.inf
             rows.add2(cols, spend[member], None if fee is None else fee[member], lo, hi, f"{kind}_spend_{name}",
                      f"{name} spend between {lo:,.0f} and {hi:,.0f} {cur}")
+            rows.rule_rows[f"{kind}_spend_min[{name}]"] = rows.rule_rows[f"{kind}_spend_max[{name}]"] = f"{kind}_spend_{name}"
         if band.min_creators is not None or band.max_creators is not None:
             lo = band.min_creators if band.min_creators is not None else -math.inf
             hi = band.max_creators if band.max_creators is not None else math.inf
@@ -242,6 +273,7 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
 
     if s.budget is not None:
         rows.add2(rows.all, spend, fee, -math.inf, s.budget, "budget", f"budget ({s.budget:,.0f} {s.currency})")
+        rows.rule_rows["budget"] = "budget"
     for kpi in ROSTER_KPIS:
         floor = getattr(s.targets, kpi)
         if floor:
@@ -288,6 +320,7 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
     for column, limit in s.roster.resource_caps.items():
         values = _column(s, table, column, f"roster.resource_caps.{column}")
         rows.add(rows.all, values, -math.inf, limit, f"resource_{column}", f"total {column} at most {limit:,.6g}")
+        rows.rule_rows[f"resource[{column}]"] = f"resource_{column}"
     lower = table["must_include"].to_numpy(dtype=float)
     upper = np.where(table["exclude"].to_numpy(dtype=bool), 0.0, 1.0)
     objective = objective_vector(s, table)
@@ -316,4 +349,4 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         stage_labels=["goal"],
     )
     return RosterModel(scenario=s, roster=roster, arrays=arrays, sign=sign, objective=objective,
-                       row_labels=rows.labels, extra_posts=extra)
+                       row_labels=rows.labels, extra_posts=extra, rule_rows=dict(rows.rule_rows))

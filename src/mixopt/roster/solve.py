@@ -25,6 +25,7 @@ is kept, labelled with its certified gap, never "optimal".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -32,9 +33,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from mixopt.roster.check import check_roster_choice
 from mixopt.roster.model import RosterModel
+from mixopt.scenario.money import minor_digits, minor_unit
 from mixopt.solvers.clp import csr_matrix_of, lp_relaxation
 from mixopt.solvers.engine import solve_arrays, solver_version
+from mixopt.solvers.repair import (
+    REPAIR_ROUNDS,
+    STRICT_TOLERANCE,
+    Overshoot,
+    add_cuts,
+    tightened,
+)
 from mixopt.solvers.types import LinearArrays, SolverOptions, SolveStatus
 
 __all__ = ["RosterSolution", "solve_roster", "FIRST_CORE", "DIRECT_MIP_CREATORS"]
@@ -97,9 +107,77 @@ def _gap(objective: float, bound: float) -> float:
 
 
 def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mip_gap: float | None = None) -> RosterSolution:
-    """Choose the creators: the best plan within the scenario's gap, with a certified bound."""
+    """Choose the creators: the best plan within the scenario's gap, with a certified bound.
+
+    Money rules (budget, spend bands and shares) and caps on whole-valued columns hold exactly:
+    a choice the solver accepted within its tolerance but that breaks one by more than half a
+    minor unit (or half a unit) is solved again at the strictest tolerance, then with that row
+    tightened; the status and gap then rest on the bounds of the untightened solves only.
+    """
     options = options or SolverOptions()
     target_gap = float(mip_gap if mip_gap is not None else model.scenario.roster.mip_gap)  # type: ignore[union-attr]
+    first = _solve_once(model, options, target_gap)
+    found = _overshoots(model, first)
+    if not found:
+        return first
+    cur = model.scenario.currency
+    worst = max(found, key=lambda item: item.amount)
+    notes = [f"the solver's first choice overshot {worst.row} by {worst.amount:,.{minor_digits(cur)}f} (its tolerance "
+             "at this magnitude is wider than a minor unit); solved again holding it exactly"]
+    strict = dataclasses.replace(options, feasibility_tol=STRICT_TOLERANCE)
+    second = _solve_once(model, strict, target_gap)
+    proven = [sol.bound * model.sign for sol in (first, second) if sol.bound is not None and sol.chosen is not None]
+    bound = max(proven) if proven else None  # minimisation form: the larger proven bound is the tighter one
+    found = _overshoots(model, second) if second.chosen is not None else found
+    if second.chosen is not None and not found:
+        return _certified(second, bound, model.sign, target_gap, notes, repaired=False)
+    cuts: dict[tuple[str, str], float] = {}
+    for round_index in range(REPAIR_ROUNDS):
+        add_cuts(cuts, found, round_index, float(minor_unit(cur)), model.arrays)
+        tight = dataclasses.replace(model, arrays=tightened(model.arrays, cuts))
+        result = _solve_once(tight, strict, target_gap)
+        if result.chosen is None:
+            break
+        found = _overshoots(model, result)
+        if not found:
+            return _certified(result, bound, model.sign, target_gap, notes, repaired=True)
+    notes.append("no choice keeping every money rule exactly was found after tightening; none is reported")
+    return dataclasses.replace(first, status=SolveStatus.NOT_SOLVED, chosen=None, posts=None, objective=None,
+                               bound=None, gap=None, notes=first.notes + tuple(notes))
+
+
+def _overshoots(model: RosterModel, solution: RosterSolution) -> list[Overshoot]:
+    """Rules of the model's rows that the independent check finds broken on the solution's choice."""
+    if solution.chosen is None or not solution.status.has_plan or not model.rule_rows:
+        return []
+    checks = check_roster_choice(model.scenario, model.roster.table, solution.chosen, solution.posts)
+    return [Overshoot(model.rule_rows[c.rule], c.sense, max(-c.slack, 0.0)) for c in checks
+            if not c.holds and c.rule in model.rule_rows]
+
+
+def _certified(solution: RosterSolution, bound: float | None, sign: float, target_gap: float, notes: list[str],
+               *, repaired: bool) -> RosterSolution:
+    """A choice that keeps every money rule exactly, labelled with what the untightened bounds prove."""
+    assert solution.objective is not None
+    value = solution.objective * sign
+    own = None if solution.bound is None else solution.bound * sign
+    if not repaired and own is not None:
+        bound = own if bound is None else max(bound, own)
+    if bound is None:
+        return dataclasses.replace(solution, status=SolveStatus.FEASIBLE, bound=None, gap=None,
+                                   notes=solution.notes + tuple(notes))
+    gap = _gap(value, min(bound, value))
+    status = SolveStatus.OPTIMAL if gap <= target_gap + 1e-12 else SolveStatus.FEASIBLE
+    if status is SolveStatus.FEASIBLE:
+        notes = notes + [f"the choice keeps every money rule exactly and is proven within {gap:.4%} of the best "
+                         "possible (a better exact choice could only lie in the sliver of spend the solver's "
+                         "tolerance cannot tell from the limit)"]
+    return dataclasses.replace(solution, status=status, bound=sign * min(bound, value), gap=gap,
+                               notes=solution.notes + tuple(notes))
+
+
+def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -> RosterSolution:
+    """One pass of the method above, at the solver tolerance ``options`` gives."""
     deadline = time.monotonic() + options.time_limit_s if options.time_limit_s else None
     arrays = model.arrays
     n = arrays.num_col  # creators, plus their extra-post columns when posts may vary
@@ -171,7 +249,7 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
         good_enough = lp.bound + target_gap / 2 * abs(lp.bound) - fixed_cost if target_gap > 0 else None
         sub_options = SolverOptions(solver=solver, time_limit_s=remaining, mip_gap=target_gap / 4, tie_break=False,
                                     mip_abs_gap=allowed if target_gap > 0 and solver == "highs" else None,
-                                    stop_at_objective=good_enough)
+                                    stop_at_objective=good_enough, feasibility_tol=options.feasibility_tol)
         core_started = time.perf_counter()
         result = solve_arrays(sub, sub_options)
         seconds[f"core_{rounds}"] = time.perf_counter() - core_started

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from mixopt.scenario.defaults import DEFAULT_CURVE, default_value
+from mixopt.scenario.money import MONEY_PARAMETERS, USD, round_money
 from mixopt.scenario.schema import PARAMETERS, CellAssumptions, Scenario
 
 __all__ = ["Cell", "Curve", "resolve_cells", "cell_key", "override_keys"]
@@ -47,6 +48,8 @@ class Cell:
     ranges: dict[str, tuple[float, float, float]] = field(default_factory=dict, compare=False)
     origins: dict[str, str] = field(default_factory=dict, compare=False)
     engagement_rate_per: str = "followers"
+    currency: str = "USD"  # the unit of fee_per_post, product_cost and handling_cost
+    fx_per_usd: float | None = None  # the rate the built-in USD money defaults were converted at (None: not converted)
 
     @property
     def key(self) -> str:
@@ -112,6 +115,9 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
     value exists for every parameter of every cell.
     """
     cells = []
+    # Built-in money defaults are USD: another currency converts them at fx_per_usd, to its minor unit.
+    converts = scenario.currency != USD and scenario.fx_per_usd is not None
+    rate = float(scenario.fx_per_usd or 1.0)
     for tier, platform in scenario.cells:
         values: dict[str, float] = {}
         ranges: dict[str, tuple[float, float, float]] = {}
@@ -126,6 +132,8 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
             else:
                 assert default is not None, f"checks let {tier}.{platform}.{name} through"
                 base, low, high = default.base, default.low, default.high
+                if name in MONEY_PARAMETERS and converts:
+                    base, low, high = (round_money(v * rate, scenario.currency) for v in (base, low, high))
             values[name] = base
             ranges[name] = (low, base, high)
             origins[name] = origin
@@ -161,6 +169,8 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
                 ranges=ranges,
                 origins=origins,
                 engagement_rate_per=str(per),
+                currency=scenario.currency,
+                fx_per_usd=rate if converts else None,
             )
         )
     return tuple(cells)

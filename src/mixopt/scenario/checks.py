@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 from mixopt.errors import Issue, format_value
 from mixopt.scenario.defaults import default_value, known_platforms, known_tiers
+from mixopt.scenario.money import MONEY_PARAMETERS, USD, is_currency_code
 from mixopt.scenario.reading import RawScenario
 from mixopt.scenario.schema import PARAMETERS, Scenario
 
-__all__ = ["check_scenario"]
+__all__ = ["check_scenario", "scenario_warnings", "usd_defaults_problem", "usd_defaults_fix"]
 
 _RATE_LIMITS = {
     "reach_rate": (0.0, 10.0, "people reached per follower per post, e.g. 0.2"),
@@ -387,6 +388,49 @@ def _check_roster(c: _Ctx) -> None:
         c.add("baseline", "is tier mode only (a roster plan names creators)", "Remove the baseline block")
 
 
+def _check_currency(c: _Ctx) -> None:
+    """Built-in money defaults are USD: another currency needs fx_per_usd or its own money assumptions."""
+    s = c.s
+    if not is_currency_code(s.currency):
+        fix = (f"Write it in capitals, 'currency: {s.currency.strip().upper()}'" if is_currency_code(s.currency.strip().upper())
+               else "Write an ISO 4217 code such as 'currency: EUR'")
+        c.add("currency", "must be a three-letter ISO 4217 code", fix, s.currency)
+        return
+    if s.currency == USD:
+        if s.fx_per_usd is not None and s.fx_per_usd != 1:
+            c.add("fx_per_usd", "converts the built-in USD defaults, but the scenario's currency is USD",
+                  "Set 'currency:' to the currency the scenario's money is written in (e.g. 'currency: EUR'), or "
+                  "remove fx_per_usd", s.fx_per_usd)
+        return
+    if s.fx_per_usd is not None or s.roster is not None:
+        return  # roster mode: the creator table may carry every fee (checked when it is read)
+    used = [(f"{t}.{p}", name) for t, p in s.cells for name in MONEY_PARAMETERS
+            if _given(s, t, p, name)[0] is None and default_value(t, p, name) is not None]
+    if used:
+        c.add("currency", usd_defaults_problem(used), usd_defaults_fix(s.currency), s.currency)
+
+
+def usd_defaults_problem(used: list[tuple[str, str]]) -> str:
+    """The problem text when a non-USD scenario would use built-in USD money defaults (cell, parameter)."""
+    names = _ordered({name for _, name in used})
+    cells = list(dict.fromkeys(cell for cell, _ in used))
+    first = cells[0]
+    example = next(name for cell, name in used if cell == first)
+    tier, platform = first.split(".", 1)
+    value = default_value(tier, platform, example)
+    shown = f"{first}.{example} {_n(value.base)} USD" if value is not None else first
+    more = f" and {len(cells) - 1} more cells" if len(cells) > 1 else ""
+    return (f"is not USD, but the built-in USD defaults of {_list(names)} would be used ({shown}{more}) "
+            "without conversion")
+
+
+def usd_defaults_fix(currency: str) -> str:
+    """How to fix a non-USD scenario that would use built-in USD money defaults."""
+    return (f"Add 'fx_per_usd: RATE' ({currency} per US dollar, e.g. 'fx_per_usd: 0.92' for EUR or 16000 for IDR) "
+            "to convert them, or set fee_per_post, product_cost and handling_cost under 'assumptions:' in "
+            f"{currency}")
+
+
 def _check_sweep(c: _Ctx) -> None:
     s = c.s
     if s.sweep is None:
@@ -421,6 +465,7 @@ _CHECKS: tuple[Callable[[_Ctx], None], ...] = (
     _check_budget,
     _check_roster,
     _check_sweep,
+    _check_currency,
 )
 
 
@@ -439,3 +484,29 @@ def check_scenario(scenario: Scenario, raw: RawScenario | None = None, *, reacha
     if reachable and not ctx.issues and scenario.roster is None:
         _check_reachable(ctx)  # needs every cell's numbers, so only on an otherwise sound scenario
     return ctx.issues
+
+
+def scenario_warnings(scenario: Scenario, raw: RawScenario | None = None) -> list[Issue]:
+    """Values that are valid but probably not what the planner meant (the run goes on).
+
+    A budget of 0 (only creators who cost nothing can be planned) and, in tier mode, a cell's
+    ``min_if_used`` above the creators who would accept there (no plan can use that cell). Each
+    is an issue whose problem starts with ``warning:``.
+    """
+    ctx = _Ctx(scenario, raw)
+    if scenario.budget is not None and scenario.budget == 0:
+        ctx.add("budget", "warning: is 0, so only creators who cost nothing can be in the plan",
+                "Check the budget, e.g. 'budget: 50000'", 0)
+    if scenario.roster is None and any(r.min_if_used for r in scenario.rules.cells.values()):
+        from mixopt.scenario.cells import resolve_cells
+
+        for cell in resolve_cells(scenario):
+            rule = scenario.rules.cells.get(cell.key)
+            if rule is not None and rule.min_if_used is not None and rule.min_if_used > cell.accepting_pool:
+                ctx.add(f"rules.cells.{cell.key}.min_if_used",
+                        f"warning: is more than the {cell.accepting_pool} creators who would accept in {cell.key} "
+                        f"(pool {_n(cell.pool)} x acceptance_rate {cell.acceptance_rate:g}), so no plan can use "
+                        f"{cell.key}", f"Lower min_if_used or raise pool / acceptance_rate for {cell.key}",
+                        rule.min_if_used)
+    return ctx.issues
+

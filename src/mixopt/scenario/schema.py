@@ -22,6 +22,7 @@ __all__ = [
     "CellRules",
     "Rules",
     "Targets",
+    "Limits",
     "Economics",
     "Objective",
     "SolverSettings",
@@ -29,6 +30,7 @@ __all__ = [
     "CategoryRule",
     "RosterSettings",
     "BaselineCell",
+    "AssumptionsFile",
     "Scenario",
 ]
 
@@ -66,6 +68,10 @@ class Assumption(_Model):
     base: NonNeg
     low: NonNeg | None = None
     high: NonNeg | None = None
+    #: Written by ``mixopt calibrate``: P10 / P90 of the cell average (low / high are then the spread
+    #: of one creator). The plan model reads base, low and high only.
+    mean_low: NonNeg | None = None
+    mean_high: NonNeg | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -90,13 +96,18 @@ class CellAssumptions(_Model):
     pool: Assumption | None = None
     max_posts: Assumption | None = None
     diminishing_returns: tuple[tuple[Number, Number], ...] | None = None
+    #: Clicks per engagement, written by ``mixopt calibrate`` when the results have clicks (reported,
+    #: not used by the plan model).
+    click_rate: Assumption | None = None
 
 
 class BandRules(_Model):
     """Spend and creator bands for one tier or one platform."""
 
-    min_spend_share: Share | None = None
+    min_spend_share: Share | None = None  # share of the plan's actual spend
     max_spend_share: Share | None = None
+    min_budget_share: Share | None = None  # share of the budget (a fixed denominator)
+    max_budget_share: Share | None = None
     min_spend: NonNeg | None = None
     max_spend: NonNeg | None = None
     min_creators: Count | None = None
@@ -129,6 +140,20 @@ class Targets(_Model):
     engagements: NonNeg | None = None
     conversions: NonNeg | None = None
     revenue: NonNeg | None = None
+    profit: Number | None = Field(None, description="profit at least this (currency; may be negative: a loss cap)")
+    roi: Annotated[float, Field(strict=True, ge=-1, allow_inf_nan=False)] | None = Field(
+        None, description="ROI (profit / spend) at least this, e.g. 0.3")
+
+
+class Limits(_Model):
+    """Efficiency ceilings, each a linear rule: spend <= cpa x conversions, and so on."""
+
+    cpa: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="cost per conversion at most this (currency)")
+    cpe: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="cost per engagement at most this (currency)")
+    cpm: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="cost per 1,000 impressions at most this (currency)")
 
 
 class Economics(_Model):
@@ -145,7 +170,8 @@ class Objective(_Model):
     maximize: Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit", "value",
                       "column"] | None = None
     minimize: Literal["spend"] | None = None
-    value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions"], NonNeg] | None = None
+    value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit"],
+                         NonNeg] | None = None
     column: str | None = Field(None, description="roster mode: the creator-table column that 'maximize: column' sums")
 
     @model_validator(mode="before")
@@ -171,6 +197,18 @@ class SweepSettings(_Model):
     values: str | tuple[Number, ...] = Field(description="'start:stop:step' or a list of values")
 
 
+class SimulationSettings(_Model):
+    """How ``mixopt simulate`` draws outcomes (what is uncertain, and what moves together)."""
+
+    uncertain_costs: bool = Field(False, description="draw fees, product and handling costs from their ranges "
+                                                     "(default: contracted costs are known)")
+    shared_share: Share = Field(
+        0.5, description="share of each performance range that is the uncertainty of the tier average, shared "
+                         "by every creator of a tier and platform (the rest is creator-to-creator spread)")
+    platform_correlation: Share = Field(
+        0.3, description="correlation of the tier averages of one platform (a platform-wide shock)")
+
+
 class CategoryRule(_Model):
     """Roster mode: how many creators of one category (niche) the plan must or may hold."""
 
@@ -179,7 +217,7 @@ class CategoryRule(_Model):
 
 
 class RosterSettings(_Model):
-    """Roster mode: choose named creators from a creator table (CSV or XLSX)."""
+    """Roster mode: choose named creators from a creator table (CSV, XLSX or Parquet)."""
 
     file: str = Field(description="creator table, relative to the scenario file")
     skip_bad_rows: bool = False
@@ -188,8 +226,18 @@ class RosterSettings(_Model):
     categories: dict[str, CategoryRule] = Field(default_factory=dict)
     max_per_overlap_group: Count | None = None
     resource_caps: dict[str, NonNeg] = Field(default_factory=dict)
+    resource_floors: dict[str, NonNeg] = Field(default_factory=dict)
     reserves_per_tier: Count | None = None
     mip_gap: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.001
+    decimal: Literal[".", ","] | None = Field(
+        None, description="decimal mark of numbers written as text in the creator table (default: '.', or ',' "
+                          "detected in a semicolon table whose number columns are written with commas)")
+    delimiter: Literal[",", ";", "\t", "tab", "|"] | None = Field(
+        None, description="CSV: the mark between columns (default: ',', or ';' / tab when the header row has one "
+                          "of them and no comma)")
+    sheet: str | None = Field(
+        None, description="XLSX: the sheet of creators (default: the first sheet whose first row has id, platform "
+                          "and followers)")
 
 
 class BaselineCell(_Model):
@@ -197,6 +245,14 @@ class BaselineCell(_Model):
 
     creators: Count
     posts: Count | None = None
+
+
+class AssumptionsFile(_Model):
+    """A calibrated.yaml written by ``mixopt calibrate``: cell assumptions learnt from past results."""
+
+    grade: Literal["calibrated"] = "calibrated"
+    tiers: dict[str, tuple[NonNeg, NonNeg]] = Field(default_factory=dict)
+    assumptions: dict[str, CellAssumptions] = Field(default_factory=dict)
 
 
 DEFAULT_TIERS: dict[str, tuple[float, float]] = {
@@ -213,9 +269,12 @@ class Scenario(_Model):
     name: str = "scenario"
     description: str = ""
     currency: str = "USD"
+    fx_per_usd: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="units of the scenario's currency per US dollar: converts the built-in USD money defaults")
     budget: NonNeg | None = None
     objective: Objective = Objective(maximize="reach")
     targets: Targets = Targets()
+    limits: Limits = Limits()
     economics: Economics = Economics()
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     tiers: dict[str, tuple[NonNeg, NonNeg]] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
@@ -226,10 +285,14 @@ class Scenario(_Model):
     solver: SolverSettings = SolverSettings()
     sweep: SweepSettings | None = None
     roster: RosterSettings | None = None
+    assumptions_from: str | None = Field(None, description="a calibrated.yaml from 'mixopt calibrate': a layer "
+                                         "between the built-in defaults and this scenario's own assumptions")
+    simulation: SimulationSettings = SimulationSettings()
     # Provenance, filled by load_scenario (not read from YAML keys of the same name).
     source_file: str = Field("(python)", exclude=True)
     content_hash: str = Field("", exclude=True)
     roster_path: str = Field("", exclude=True)  # roster.file resolved against the file that set it
+    calibrated_values: dict[str, str] = Field(default_factory=dict, exclude=True)  # 'cell.parameter' -> layer
 
     @field_validator("platforms", mode="before")
     @classmethod

@@ -133,6 +133,9 @@ def _new_highs(options: SolverOptions, num_col: int, deadline: float | None) -> 
     if num_col <= SMALL_MODEL_COLUMNS:
         for key, value in _SMALL_MODEL_OPTIONS.items():
             h.setOptionValue(key, value)
+    if options.feasibility_tol is not None:
+        for key in ("mip_feasibility_tolerance", "primal_feasibility_tolerance"):
+            h.setOptionValue(key, float(options.feasibility_tol))
     if deadline is not None:
         h.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
 
@@ -332,6 +335,8 @@ def _solve_cbc(
         args = [cbc_path(), mps, "-ratioGap", repr(float(options.mip_gap)),
                 "-allowableGap", repr(float(options.mip_abs_gap)) if options.mip_abs_gap is not None else "1e-9",
                 "-threads", "1", "-boundPropLevel", "off", "-randomSeed", "1", "-randomCbcSeed", "1"]
+        if options.feasibility_tol is not None:
+            args += ["-primalTolerance", repr(float(options.feasibility_tol))]
         timeout = None
         if deadline is not None:
             remaining = max(deadline - time.monotonic(), 0.01)

@@ -39,6 +39,7 @@ class SolverOptions:
     tie_break: bool = True
     mip_abs_gap: float | None = None  # also stop when objective - bound is this small (roster cores)
     stop_at_objective: float | None = None  # stop once a plan this good (minimisation form) is found
+    feasibility_tol: float | None = None  # the solver's row tolerance; tighter when a money rule must hold exactly
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,13 @@ so a bug in the model shows up here as a broken rule.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pandas as pd
 
 from mixopt.contract import RuleCheck, rule_check
 from mixopt.scenario.cells import Cell
+from mixopt.scenario.money import exact
 from mixopt.scenario.outcomes import totals_of
 from mixopt.scenario.schema import Scenario
 
@@ -28,6 +31,11 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
     records = allocation.to_dict("records")  # plain dicts: much faster than DataFrame row access
     by_key = {f"{row['tier']}.{row['platform']}": row for row in records}
     totals = totals_of(allocation, s.economics)
+    # money as exact fractions of the decimals written: the checks hold to half a minor unit at any magnitude
+    exact_spend = {cell.key: exact(cell.fee_per_post) * int(round(float(by_key[cell.key]["posts"])))
+                   + (exact(cell.product_cost) + exact(cell.handling_cost)) * int(round(float(by_key[cell.key]["creators"])))
+                   for cell in cells}
+    exact_total = sum(exact_spend.values(), Fraction(0))
     for cell in cells:
         row = by_key[cell.key]
         n, p = float(row["creators"]), float(row["posts"])
@@ -45,7 +53,8 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
                             f"{cell.key}: accepting pool ({cell.pool} on-brief x {cell.acceptance_rate:.0%} accept)",
                             "creators", n, "<=", float(cell.accepting_pool)))
     if s.budget is not None:
-        checks.append(rule_check("budget", f"budget ({cur} {s.budget:,.0f})", cur, totals["spend"], "<=", s.budget))
+        checks.append(rule_check("budget", f"budget ({cur} {s.budget:,.0f})", cur, totals["spend"], "<=", s.budget,
+                                  exact=(exact_total, exact(s.budget))))
     for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
         floor = getattr(s.targets, kpi)
         if floor:
@@ -55,21 +64,24 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
         for name, band in bands.items():
             part = [r for r in records if r[column] == name]
             spend = float(sum(r["spend"] for r in part))
+            money = sum((exact_spend[f"{r['tier']}.{r['platform']}"] for r in part), Fraction(0))
             count = float(sum(r["creators"] for r in part))
             if band.min_spend_share is not None:
                 checks.append(rule_check(f"{group}_spend_share_min[{name}]",
                                     f"{name} at least {band.min_spend_share:.0%} of spend", cur,
-                                    spend, ">=", band.min_spend_share * spend_total))
+                                    spend, ">=", band.min_spend_share * spend_total,
+                                    exact=(money, exact(band.min_spend_share) * exact_total)))
             if band.max_spend_share is not None:
                 checks.append(rule_check(f"{group}_spend_share_max[{name}]",
                                     f"{name} at most {band.max_spend_share:.0%} of spend", cur,
-                                    spend, "<=", band.max_spend_share * spend_total))
+                                    spend, "<=", band.max_spend_share * spend_total,
+                                    exact=(money, exact(band.max_spend_share) * exact_total)))
             if band.min_spend is not None:
                 checks.append(rule_check(f"{group}_spend_min[{name}]", f"{name} spend at least {band.min_spend:,.0f}",
-                                    cur, spend, ">=", band.min_spend))
+                                    cur, spend, ">=", band.min_spend, exact=(money, exact(band.min_spend))))
             if band.max_spend is not None:
                 checks.append(rule_check(f"{group}_spend_max[{name}]", f"{name} spend at most {band.max_spend:,.0f}",
-                                    cur, spend, "<=", band.max_spend))
+                                    cur, spend, "<=", band.max_spend, exact=(money, exact(band.max_spend))))
             if band.min_creators is not None:
                 checks.append(rule_check(f"{group}_creators_min[{name}]", f"{name} at least {band.min_creators} creators",
                                     "creators", count, ">=", band.min_creators))

@@ -45,15 +45,19 @@ class MixModel:
     kpi_totals: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     spend_total: pulp.LpAffineExpression | None = None
     stages: list[Stage] = field(default_factory=list)
+    rule_rows: dict[str, str] = field(default_factory=dict)  # rule check id -> the row that models it
+
 
     def _var(self, name: str, low: float | None, up: float | None, cat: str) -> pulp.LpVariable:
         var = self.problem.add_variable(name, low, up, cat)
         self.variables.append(var)
         return var
 
-    def _add(self, constraint: pulp.LpConstraint, name: str) -> None:
+    def _add(self, constraint: pulp.LpConstraint, name: str, rule: str | None = None) -> None:
         self.problem.addConstraint(constraint, name=name)
         self.constraints.append((name, constraint))
+        if rule is not None:
+            self.rule_rows[rule] = name
 
 
 def _safe(text: str) -> str:
@@ -136,7 +140,7 @@ def _add_budget(m: MixModel) -> None:
     s = m.scenario
     m.spend_total = _expr(_spend_terms(m, list(m.cells)))
     if s.budget is not None:
-        m._add(_expr(_spend_terms(m, list(m.cells))) <= s.budget, "budget")
+        m._add(_expr(_spend_terms(m, list(m.cells))) <= s.budget, "budget", "budget")
 
 
 def _add_targets(m: MixModel) -> None:
@@ -162,14 +166,14 @@ def _add_bands(m: MixModel) -> None:
             key = _safe(name)
             if band.min_spend_share is not None:
                 terms = part + [(v, -band.min_spend_share * c) for v, c in total]
-                m._add(_expr(terms) >= 0, f"{group}_spend_share_min_{key}")
+                m._add(_expr(terms) >= 0, f"{group}_spend_share_min_{key}", f"{group}_spend_share_min[{name}]")
             if band.max_spend_share is not None:
                 terms = part + [(v, -band.max_spend_share * c) for v, c in total]
-                m._add(_expr(terms) <= 0, f"{group}_spend_share_max_{key}")
+                m._add(_expr(terms) <= 0, f"{group}_spend_share_max_{key}", f"{group}_spend_share_max[{name}]")
             if band.min_spend is not None:
-                m._add(_expr(part) >= band.min_spend, f"{group}_spend_min_{key}")
+                m._add(_expr(part) >= band.min_spend, f"{group}_spend_min_{key}", f"{group}_spend_min[{name}]")
             if band.max_spend is not None:
-                m._add(_expr(part) <= band.max_spend, f"{group}_spend_max_{key}")
+                m._add(_expr(part) <= band.max_spend, f"{group}_spend_max_{key}", f"{group}_spend_max[{name}]")
             count = [(m.creators[c.key], 1.0) for c in members]
             if band.min_creators is not None:
                 m._add(_expr(count) >= band.min_creators, f"{group}_creators_min_{key}")

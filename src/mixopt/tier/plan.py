@@ -10,6 +10,7 @@ import pandas as pd
 from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.defaults import default_value
+from mixopt.scenario.money import MONEY_PARAMETERS
 from mixopt.scenario.outcomes import PostsGroup, evaluate_mix, posts_splits, totals_of
 from mixopt.scenario.schema import PARAMETERS, Scenario
 from mixopt.solvers.types import Solution, SolveStatus
@@ -188,6 +189,13 @@ def make_plan(model: MixModel, solution: Solution, marginals: tuple[Marginal, ..
     )
 
 
+def _source(cell: Cell, name: str, source: str) -> str:
+    """A default's source, saying so when a USD money default was converted to the scenario's currency."""
+    if name in MONEY_PARAMETERS and cell.fx_per_usd is not None:
+        return f"{source}; converted from USD at {cell.fx_per_usd:,.6g} {cell.currency} per USD"
+    return source
+
+
 def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
     """Every assumption in force, per cell: value, range, unit, where it came from, and its source."""
     rows = []
@@ -204,10 +212,10 @@ def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
                     "low": low,
                     "base": base,
                     "high": high,
-                    "unit": default.unit if default else "",
+                    "unit": cell.currency if name in MONEY_PARAMETERS else (default.unit if default else ""),
                     "denominator": (cell.engagement_rate_per if name == "engagement_rate" else (default.denominator if default else "")),
                     "set_by": origin,
-                    "source": default.source if default and origin == "default" else "scenario file",
+                    "source": _source(cell, name, default.source) if default and origin == "default" else "scenario file",
                     "year": default.year if default and origin == "default" else math.nan,
                     "grade": default.grade if default and origin == "default" else "",
                 }
