@@ -1,0 +1,150 @@
+"""A past campaign's results with known true rates: the seeded generator behind the shipped example.
+
+Each (tier, platform) cell gets true averages: the scenario's planning value (the built-in default
+unless the scenario sets one) times a brand-wide factor and a cell factor (log-normal, 25% and
+20% spread), the way a real brand differs from industry benchmarks. Each invited creator then
+draws its own rates around the cell averages and its results are counted from them:
+
+* accepts the invitation with its own chance (beta around the cell's acceptance rate);
+* followers log-uniform within the tier band, posts 1 to the cell's maximum;
+* reach ~ Poisson(followers x own reach rate), own rate gamma (CV 0.4) around the average;
+* engagements ~ Poisson(followers x posts x own engagement rate), gamma (CV 0.5);
+* conversions ~ Binomial(engagements, own conversion rate), beta (rho 0.002);
+  clicks = conversions + Poisson(engagements x 3 x the conversion average) (non-buying clicks);
+* fee per post log-normal (log spread 0.35) with the cell's average; product and handling costs
+  log-normal (0.25); revenue = conversions x order value x log-normal (0.15).
+
+Creators who decline are rows with ``accepted`` 0 and no posts. ``truth`` holds the true cell
+averages (the mean over the cell's creators of each rate), which a calibration should recover.
+
+Run it as ``python -m mixopt.analysis.campaign_results --seed 11 --out results.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mixopt.scenario.cells import resolve_cells
+from mixopt.scenario.schema import Scenario
+
+__all__ = ["Campaign", "generate_campaign", "SPRING_CREATORS", "main"]
+
+#: Invited creators per cell of the shipped spring campaign: busy cells, sparse cells, empty cells.
+SPRING_CREATORS: dict[str, int] = {
+    "pico.instagram": 60, "pico.tiktok": 30, "nano.instagram": 120, "nano.tiktok": 90, "nano.youtube": 6,
+    "micro.instagram": 40, "micro.tiktok": 25, "micro.youtube": 3,
+}
+BRAND_SPREAD, CELL_SPREAD = 0.25, 0.20
+REACH_CV, ENGAGEMENT_CV, CONVERSION_RHO, ACCEPTANCE_RHO = 0.4, 0.5, 0.002, 0.05
+FEE_SIGMA, COST_SIGMA, REVENUE_SIGMA = 0.35, 0.25, 0.15
+CLICKS_PER_CONVERSION = 3.0
+ORDER_VALUE = 95.0
+TRUE_PARAMETERS = ("reach_rate", "engagement_rate", "conversion_rate", "click_rate", "acceptance_rate",
+                   "fee_per_post", "product_cost", "handling_cost")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A generated results table and the true cell averages behind it."""
+
+    table: pd.DataFrame
+    truth: pd.DataFrame  # cell, tier, platform, parameter, true_average
+    seed: int
+
+
+def _beta(rng: np.random.Generator, mean: np.ndarray, rho: float) -> np.ndarray:
+    scale = 1 / rho - 1
+    return rng.beta(mean * scale, (1 - mean) * scale)
+
+
+def generate_campaign(seed: int, creators: dict[str, int] | None = None, scenario: Scenario | None = None,
+                      ) -> Campaign:
+    """One campaign's results (one row per invited creator) and its true averages, from ``seed``."""
+    scenario = scenario or Scenario()
+    creators = SPRING_CREATORS if creators is None else creators
+    rng = np.random.default_rng(seed)
+    brand = {name: math.exp(rng.normal(0, BRAND_SPREAD)) for name in TRUE_PARAMETERS}
+    frames, truths = [], []
+    for cell in resolve_cells(scenario):
+        count = creators.get(cell.key, 0)
+        factor = {name: brand[name] * math.exp(rng.normal(0, CELL_SPREAD)) for name in TRUE_PARAMETERS}
+        engagement = cell.engagement_rate  # per follower per post
+        truth = {
+            "reach_rate": min(cell.reach_rate * factor["reach_rate"], 5.0),
+            "engagement_rate": min(engagement * factor["engagement_rate"], 0.5),
+            "conversion_rate": min(cell.conversion_rate * factor["conversion_rate"], 0.2),
+            "acceptance_rate": min(cell.acceptance_rate * factor["acceptance_rate"], 0.9),
+            "fee_per_post": max(cell.fee_per_post, 5.0) * factor["fee_per_post"],
+            "product_cost": max(cell.product_cost, 5.0) * factor["product_cost"],
+            "handling_cost": max(cell.handling_cost, 5.0) * factor["handling_cost"],
+        }
+        truth["click_rate"] = truth["conversion_rate"] * (1 + CLICKS_PER_CONVERSION)
+        truths += [{"cell": cell.key, "tier": cell.tier, "platform": cell.platform, "parameter": p,
+                    "true_average": truth[p]} for p in TRUE_PARAMETERS]
+        if count == 0:
+            continue
+        low, high = scenario.tiers[cell.tier]
+        followers = np.floor(np.exp(rng.uniform(math.log(max(low, 50.0)), math.log(high), count)))
+        accepts = rng.random(count) < _beta(rng, np.full(count, truth["acceptance_rate"]), ACCEPTANCE_RHO)
+        posts = np.where(accepts, rng.integers(1, max(cell.max_posts, 1) + 1, count), 0)
+        reach_rate = rng.gamma(1 / REACH_CV ** 2, truth["reach_rate"] * REACH_CV ** 2, count)
+        reach = np.where(accepts, rng.poisson(followers * reach_rate), 0)
+        rate = rng.gamma(1 / ENGAGEMENT_CV ** 2, truth["engagement_rate"] * ENGAGEMENT_CV ** 2, count)
+        engagements = rng.poisson(followers * posts * rate)
+        conversions = rng.binomial(engagements, _beta(rng, np.full(count, truth["conversion_rate"]), CONVERSION_RHO))
+        clicks = conversions + rng.poisson(engagements * CLICKS_PER_CONVERSION * truth["conversion_rate"])
+
+        def lognormal(mean: float, sigma: float) -> np.ndarray:
+            return np.exp(rng.normal(math.log(mean) - sigma ** 2 / 2, sigma, count))
+
+        fee = lognormal(truth["fee_per_post"], FEE_SIGMA) * posts
+        product = np.where(accepts, lognormal(truth["product_cost"], COST_SIGMA), 0.0)
+        handling = np.where(accepts, lognormal(truth["handling_cost"], COST_SIGMA), 0.0)
+        revenue = conversions * ORDER_VALUE * lognormal(1.0, REVENUE_SIGMA)
+        prefix = f"{cell.tier[0]}{cell.platform[:2]}"
+        frames.append(pd.DataFrame({
+            "creator_id": [f"{prefix}{seed % 1000:03d}{i:04d}" for i in range(count)],
+            "platform": cell.platform, "followers": followers.astype(int), "invited": 1,
+            "accepted": accepts.astype(int), "posts": posts, "reach": reach, "engagements": engagements,
+            "clicks": clicks, "conversions": conversions, "revenue": np.round(revenue, 2),
+            "fee_paid": np.round(fee, 2), "product_cost": np.round(product, 2),
+            "handling_cost": np.round(handling, 2),
+        }))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return Campaign(table=table, truth=pd.DataFrame(truths), seed=seed)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file and rename (never a torn file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write a generated campaign's results (and its true averages with --truth)."""
+    parser = argparse.ArgumentParser(prog="python -m mixopt.analysis.campaign_results",
+                                     description="Write a past campaign's results with known true rates.")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the creators per cell")
+    parser.add_argument("--out", type=Path, required=True, help="results CSV to write")
+    parser.add_argument("--truth", type=Path, default=None, help="also write the true cell averages here")
+    args = parser.parse_args(argv)
+    sizes = {k: int(round(v * args.scale)) for k, v in SPRING_CREATORS.items()}
+    campaign = generate_campaign(args.seed, sizes)
+    _write(args.out, campaign.table.to_csv(index=False, lineterminator="\n"))
+    if args.truth is not None:
+        _write(args.truth, campaign.truth.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
+    print(f"wrote {args.out} ({len(campaign.table):,} creators, seed {args.seed})")
+
+
+if __name__ == "__main__":
+    main()
