@@ -402,8 +402,8 @@ def _check_currency(c: _Ctx) -> None:
                   "Set 'currency:' to the currency the scenario's money is written in (e.g. 'currency: EUR'), or "
                   "remove fx_per_usd", s.fx_per_usd)
         return
-    if s.fx_per_usd is not None or s.roster is not None:
-        return  # roster mode: the creator table may carry every fee (checked when it is read)
+    if s.fx_per_usd is not None or s.roster is not None or (c.raw is not None and "fx_per_usd" in c.raw.data):
+        return  # roster mode: the creator table may carry every fee (checked when it is read); a bad rate is reported
     used = [(f"{t}.{p}", name) for t, p in s.cells for name in MONEY_PARAMETERS
             if _given(s, t, p, name)[0] is None and default_value(t, p, name) is not None]
     if used:

@@ -72,6 +72,8 @@ _CHOICE_FIXES = {
     "minimize": "The only thing mixopt minimises is spend: write 'minimize: spend'",
     "engagement_rate_per": "Write 'followers' or 'views'",
     "solver.name": "Choose highs or cbc",
+    "roster.decimal": "Write 'decimal: \",\"' for decimal commas (264,04) or 'decimal: \".\"' for decimal points",
+    "roster.delimiter": "Write 'delimiter: \";\"' (or \",\", \"|\", or tab) for the mark between the table's columns",
 }
 _NUMBER_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "finite_number",
                  "bool_type"}
@@ -352,8 +354,7 @@ def _key_issue(raw: RawScenario, loc: tuple[Any, ...]) -> Issue:
     key = loc[-1] if loc else None
     if len(loc) >= 2 and loc[-2] == "value_per_unit":
         return Issue(raw.origin_of(tuple(str(p) for p in loc)), path, "is not a KPI that can be valued",
-                     "Use reach, impressions, engagements or conversions (revenue is conversions x "
-                     "average_order_value)", key)
+                     "Use reach, impressions, engagements, conversions, revenue or profit", key)
     return Issue(raw.origin_of(tuple(str(p) for p in loc)), path, "a name must be text",
                  f"Put the name in quotes, e.g. '\"{key}\":'", key)
 
