@@ -160,7 +160,7 @@ def test_sweep_out_writes_files_that_read_back_and_repeat_byte_for_byte(runner: 
     assert result.exit_code == 0, result.output
     assert f"Wrote {first / 'sweep.csv'}" in result.stdout
     csv_out = _run(runner, "sweep", SALES, "--budget", "15000:30000:5000", "--out", second, "--format", "csv")
-    assert {p.name for p in first.iterdir()} == {"sweep.csv", "sweep.json", "sweep.xlsx", "sweep.png"}
+    assert {p.name for p in first.iterdir()} == {"sweep.csv", "sweep.json", "sweep.xlsx", "sweep.png", "run.json"}
     for name in ("sweep.csv", "sweep.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert csv_out.stdout.encode() == (first / "sweep.csv").read_bytes()
@@ -194,7 +194,8 @@ def test_frontier_prints_the_tradeoff_and_writes_its_files(runner: CliRunner, tm
     assert "Most conversions for each level of reach: 4 Pareto-optimal plans" in result.stdout
     assert "conversions given up per +1M reach" in result.stdout
     assert "conversions per extra million reach on average" in result.stdout
-    assert {p.name for p in tmp_path.iterdir()} == {"frontier.csv", "frontier.json", "frontier.xlsx", "frontier.png"}
+    assert {p.name for p in tmp_path.iterdir()} == {"frontier.csv", "frontier.json", "frontier.xlsx", "frontier.png",
+                                                     "run.json"}
     data = json.loads((tmp_path / "frontier.json").read_text(encoding="utf-8"))
     assert (data["x"], data["y"]) == ("reach", "conversions")
     reach = [r["reach"] for r in data["rows"]]
@@ -225,7 +226,7 @@ def test_compare_puts_plans_side_by_side_with_the_difference(runner: CliRunner, 
     reach_row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["reach"])
     assert reach_row[1:] == [f"{a.totals['reach']:,.0f}", f"{b.totals['reach']:,.0f}",
                              f"{b.totals['reach'] - a.totals['reach']:,.0f}"]
-    assert {p.name for p in tmp_path.iterdir()} == {"comparison.csv", "comparison.json", "comparison.xlsx"}
+    assert {p.name for p in tmp_path.iterdir()} == {"comparison.csv", "comparison.json", "comparison.xlsx", "run.json"}
     sheet = _sheet_rows(tmp_path / "comparison.xlsx", "Comparison")
     spend = next(r for r in sheet if r["item"] == "spend")
     assert spend[a.scenario.name] == pytest.approx(a.totals["spend"])
@@ -272,7 +273,7 @@ def test_simulate_table_shows_p10_p50_p90_and_the_chance_of_each_target(runner: 
     assert "1,000 joint draws, seed 0" in result.stdout
     assert "P10" in result.stdout and "P90" in result.stdout
     assert "chance of meeting the reach target (300,000):" in result.stdout
-    assert "chance that spend stays within the budget:" in result.stdout
+    assert "cost risk: none, spend is contracted" in result.stdout and "within the budget in 100%" in result.stdout
     assert {"simulation.csv", "simulation.json", "plan.csv", "plan.json", "plan.xlsx"} <= {
         p.name for p in tmp_path.iterdir()}
     rows = list(csv.DictReader(io.StringIO((tmp_path / "simulation.csv").read_text(encoding="utf-8"))))

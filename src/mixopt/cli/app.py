@@ -18,11 +18,11 @@ from typing import Any
 
 import click
 
-from mixopt.cli.common import CONTEXT_SETTINGS, fail
+from mixopt.cli.common import ARGUMENTS_KEY, CONTEXT_SETTINGS, fail
 from mixopt.errors import MixoptError
 from mixopt.version import mixopt_version
 
-__all__ = ["cli", "INTERNAL_ERROR_EXIT", "LOG_DIR_VARIABLE", "write_error_log"]
+__all__ = ["cli", "ARGUMENTS_KEY", "INTERNAL_ERROR_EXIT", "LOG_DIR_VARIABLE", "write_error_log"]
 
 #: The exit code of an internal error (a bug in mixopt, not a planner's mistake).
 INTERNAL_ERROR_EXIT = 5
@@ -74,6 +74,10 @@ def _internal_error(err: BaseException, ctx: click.Context) -> None:
 
 class _GuardedGroup(click.Group):
     """A command group that never shows a traceback: planner errors keep their exit code, bugs exit 5."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[ARGUMENTS_KEY] = tuple(args)  # as typed, for the manifest of an output folder
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -1,7 +1,11 @@
-"""What every command shares: one-line errors and exit codes, --out checks, progress bars, shared options, the no-plan diagnosis."""
+"""What every command shares: one-line errors and exit codes, scenarios with --set, whole output sets
+for --out, progress bars, shared options, the no-plan diagnosis."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +18,7 @@ import click
 from mixopt.api import no_plan_error
 from mixopt.errors import Issue, MixoptError, ScenarioError
 from mixopt.outputs.files import write_text
+from mixopt.outputs.output_set import OutputSet, OutputSetError
 from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
@@ -23,6 +28,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 COMMAND_LINE = "(command line)"
 PROGRESS_FROM = 20  # show a progress bar (on a terminal's stderr) from this many solves
 MONEY_GOALS = ("spend", "revenue", "profit", "value")
+ARGUMENTS_KEY = "mixopt.arguments"  # the command's arguments as typed (set by the command group)
+SETTINGS_KEY = "mixopt.settings"  # the --set items of this run
 
 
 # ----------------------------------------------------------------------------- errors and files
@@ -73,6 +80,136 @@ def check_out(out_dir: Path | None) -> None:
         cannot_write(out_dir, "--out", err)
 
 
+# ----------------------------------------------------------------------------- scenarios and --set
+
+
+def set_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--set PATH=VALUE`` (repeatable): a scenario field for this run, validated as if in the file."""
+    return click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
+                        help="Set a scenario field for this run, as if written in the file (repeatable): e.g. "
+                             "--set budget=60000 --set targets.reach=300000; PATH=null removes the value.")(f)
+
+
+def read_scenario(path: Path, settings: Sequence[str] = ()) -> Scenario:
+    """Load a scenario with the run's ``--set`` values applied; its warnings go to standard error.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, one line each (a ``--set`` value's problem names the option).
+    """
+    import mixopt
+    from mixopt.scenario.checks import scenario_warnings
+    from mixopt.scenario.load import parse_settings
+
+    settings = tuple(settings)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[SETTINGS_KEY] = settings
+    scenario = mixopt.load_scenario(path, settings) if settings else mixopt.load_scenario(path)
+    labels = [(p.path, p.label) for p in parse_settings(settings)] if settings else []
+    for warning in scenario_warnings(scenario):
+        origin = next((label for set_path, label in reversed(labels)
+                       if warning.path == set_path or warning.path.startswith(set_path + ".")), warning.file)
+        click.echo(str(dataclasses.replace(warning, file=origin)), err=True)
+    return scenario
+
+
+# ----------------------------------------------------------------------------- whole output sets
+
+
+def _command_line() -> tuple[str, ...]:
+    ctx = click.get_current_context(silent=True)
+    arguments = ctx.meta.get(ARGUMENTS_KEY) if ctx is not None else None
+    return ("mixopt", *(arguments if arguments is not None else sys.argv[1:]))
+
+
+def _inputs(scenarios: Sequence[Scenario]) -> list[Path]:
+    """The files this run reads: never removed from an output folder, even when an earlier run wrote them."""
+    found = [Path(s.source_file) for s in scenarios] + [Path(s.roster_path) for s in scenarios if s.roster_path]
+    ctx = click.get_current_context(silent=True)
+    for value in (ctx.params.values() if ctx is not None else ()):
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Path):
+                found.append(item)
+    return found
+
+
+def open_out(out_dir: Path | None, *scenarios: Scenario) -> OutputSet | None:
+    """Start the run's output set in ``--out``: lock the folder, finish or clean what killed runs left.
+
+    Fails before any solving, with one line: exit 1 when another run has the folder, exit 2 when
+    it cannot be written. The set is dropped (the earlier files stay) if the command ends without
+    :func:`commit_out`.
+    """
+    if out_dir is None:
+        return None
+    out = OutputSet(out_dir, _command_line(), _inputs(scenarios))
+    try:
+        out.begin()
+    except OutputSetError as err:
+        if err.kind == "busy":
+            click.echo(f"{out_dir}: --out: {err.problem}. Wait for it to finish, or choose another folder.", err=True)
+            sys.exit(1)
+        if err.err is not None:
+            cannot_write(out_dir, "--out", err.err)
+        click.echo(f"{err.folder}: --out: {err.problem}. Move it away, or choose another folder.", err=True)
+        sys.exit(2)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(out.abort)
+    for note in out.notes:
+        click.echo(note, err=True)
+    out.notes.clear()
+    return out
+
+
+def out_failed(out: OutputSet, err: OSError | OutputSetError) -> NoReturn:
+    """One line when the run's files cannot be written or moved into place (exit 2)."""
+    out.abort()
+    if isinstance(err, OutputSetError):
+        reason = f" ({err.err.strerror or type(err.err).__name__})" if err.err is not None else ""
+        if err.kind == "incomplete":
+            click.echo(f"{out.target}: --out: {err.problem}{reason}; run the command again to finish the move.",
+                       err=True)
+        else:
+            click.echo(f"{err.folder}: --out: {err.problem}; nothing in {out.target} was changed. Move it away, or "
+                       "choose another folder.", err=True)
+        sys.exit(2)
+    reason = (err.strerror or os.strerror(err.errno)) if err.errno else (err.strerror or type(err).__name__)
+    fix = ("Free some disk space, or choose another folder" if err.errno in (errno.ENOSPC, errno.EDQUOT)
+           else "Choose a folder you can write to")
+    click.echo(f"{out.target}: --out: cannot write there ({reason}); nothing in it was changed. {fix}.", err=True)
+    sys.exit(2)
+
+
+def stage(out: OutputSet, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write some of the run's files into the staging folder; returns where they will be."""
+    try:
+        return out.final(write(out.folder))
+    except OSError as err:
+        out_failed(out, err)
+
+
+def commit_out(out: OutputSet | None, staged: Sequence[Path] | None = None) -> list[Path]:
+    """Move the run's files into ``--out`` together, ``run.json`` last; notes go to standard error.
+
+    Returns the files in place: ``staged`` (as :func:`stage` returned them, in that order) and
+    ``run.json``, or every file of the set in name order.
+    """
+    if out is None:
+        return []
+    try:
+        written = out.commit()
+    except (OSError, OutputSetError) as err:
+        out_failed(out, err)
+    for note in out.notes:
+        click.echo(note, err=True)
+    if staged is None:
+        return written
+    return list(dict.fromkeys([*staged, written[-1]]))
+
+
 def write_or_fail(out_dir: Path, write: Callable[[], list[Path]]) -> list[Path]:
     try:
         return write()
@@ -117,14 +254,78 @@ def override_text(path: str, value: Any, currency: str) -> str:
     return f"{path} {value:,.0f}" if isinstance(value, (int, float)) else f"{path} {value}"
 
 
-def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOptions, out_dir: Path | None,
-               relaxed_name: str = "relaxed.yaml") -> list[str]:
+def _nested(pairs: Sequence[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for keys, value in pairs:
+        node = tree
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return tree
+
+
+def _merged(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def relaxed_text(scenario: Scenario, found: Any, target: Path, settings: Sequence[str] = ()) -> str:
+    """The ready-to-run relaxed scenario for ``target``: it extends the scenario with the change.
+
+    The run's ``--set`` values are written into it too (so it plans what this run planned). A
+    scenario file without a .yaml or .yml extension cannot be extended, so then the file holds the
+    whole scenario (its paths re-based on ``target``'s folder).
+    """
+    import yaml
+
+    from mixopt.analysis.diagnose import relaxed_yaml
+    from mixopt.scenario.load import apply_settings, parse_settings
+    from mixopt.scenario.reading import YAML_SUFFIXES, read_scenario_yaml
+
+    text = relaxed_yaml(scenario, found, target)
+    source = Path(scenario.source_file)
+    extendable = source.suffix.lower() in YAML_SUFFIXES
+    if extendable and not settings:
+        return text
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    body = yaml.safe_load(text)
+    change = {k: v for k, v in body.items() if k not in ("extends", "name")}
+    parsed = parse_settings(settings) if settings else []
+    if extendable:
+        head = {"extends": body["extends"], "name": body["name"]}
+        merged = {**head, **_merged(_nested([(p.keys, p.value) for p in parsed]), change)}
+    else:
+        raw = read_scenario_yaml(source, strict=False)
+        raw = apply_settings(raw, parsed) if parsed else raw
+        data = {k: v for k, v in raw.data.items() if k != "extends"}
+        folder = Path(target).resolve().parent
+        for keys in (("roster", "file"), ("assumptions_from",)):  # paths written relative to their file
+            node = data
+            for key in keys[:-1]:
+                node = node.get(key) if isinstance(node, dict) else None
+            written = node.get(keys[-1]) if isinstance(node, dict) else None
+            if isinstance(written, str) and not Path(written).is_absolute():
+                origin = Path(raw.origin_of(keys)).parent
+                node[keys[-1]] = os.path.relpath((origin / written).resolve(), folder)  # type: ignore[index]
+        merged = {**_merged(data, change), "name": body["name"]}
+        header.append(f"# It holds the whole scenario: {source} has no .yaml extension, so it cannot be extended.")
+    if parsed:
+        header.append("# With this run's " + " ".join(p.label for p in parsed) + ".")
+    return "\n".join(header) + "\n" + yaml.safe_dump(merged, sort_keys=False, default_flow_style=False,
+                                                     allow_unicode=True)
+
+
+def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOptions,
+                    out_dir: Path | OutputSet | None, relaxed_name: str = "relaxed.yaml") -> list[str]:
     """Why no plan exists, in planner words, and (with --out) a ready-to-run relaxed scenario.
 
     The same lines for tier and roster scenarios (a roster scenario's change is confirmed by a
-    roster solve within ``options.mip_gap``).
+    roster solve within ``options.mip_gap``). Given the run's output set, the relaxed scenario is
+    its one file, committed here.
     """
-    from mixopt.analysis.diagnose import diagnose, relaxed_yaml
+    from mixopt.analysis.diagnose import diagnose
     from mixopt.tier.plan import objective_label
 
     file = scenario.source_file
@@ -142,19 +343,34 @@ def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOpti
             goal = objective_label(scenario)
             then = f" (then the best {goal} is {found.relaxed_objective:,.{1 if goal == 'conversions' else 0}f})"
         lines.append(f"  Smallest change: {change}{then}.")
+        ctx = click.get_current_context(silent=True)
+        settings = ctx.meta.get(SETTINGS_KEY, ()) if ctx is not None else ()
         if out_dir is None:
             lines.append(f"  Add --out DIR to write it as a ready-to-run {relaxed_name}.")
+        elif isinstance(out_dir, OutputSet):
+            out = out_dir
+            target = out.target / relaxed_name
+            text = relaxed_text(scenario, found, target, settings)
+            stage(out, lambda folder: (write_text(folder / relaxed_name, text), [folder / relaxed_name])[1])
+            commit_out(out)
+            lines.append(f"  Wrote {target} ({_relaxed_how(file)} with that change); run: mixopt solve {target}")
         else:
             target = out_dir / relaxed_name
             try:
-                write_text(target, relaxed_yaml(scenario, found, target))
+                write_text(target, relaxed_text(scenario, found, target, settings))
             except OSError as err:
                 cannot_write(out_dir, "--out", err)
-            lines.append(f"  Wrote {target} (it extends {file} with that change); run: mixopt solve {target}")
+            lines.append(f"  Wrote {target} ({_relaxed_how(file)} with that change); run: mixopt solve {target}")
     return lines
 
 
-def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | None) -> NoReturn:
+def _relaxed_how(file: str) -> str:
+    from mixopt.scenario.reading import YAML_SUFFIXES
+
+    return f"it extends {file}" if Path(file).suffix.lower() in YAML_SUFFIXES else f"it holds all of {file}"
+
+
+def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | OutputSet | None) -> NoReturn:
     """Exit 3 with the diagnosis (infeasible), or the plain message (unbounded 3, stopped 4).
 
     Tier and roster plans alike: only ``plan.scenario`` and ``plan.status`` are read.

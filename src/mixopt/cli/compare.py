@@ -8,19 +8,21 @@ from typing import Any
 
 import click
 
-import mixopt
 from mixopt.api import no_plan_error, optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
-    check_out,
+    commit_out,
     diagnosis_lines,
     echo_run,
     fail,
     format_option,
+    open_out,
     planner_errors,
+    read_scenario,
+    set_option,
     solver_options,
+    stage,
     usage_error,
-    write_or_fail,
 )
 from mixopt.cli.frontier import broken_plan_error, refuse_tier_options
 from mixopt.cli.text import decimals_of, grid_lines, num, with_unit
@@ -78,11 +80,13 @@ def _compare_text(comparison: Any) -> str:
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@set_option
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write comparison.csv, comparison.json and comparison.xlsx into this folder.")
+              help="Write comparison.csv, comparison.json and comparison.xlsx into this folder, all together with "
+                   "run.json.")
 @format_option
-def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float | None, mip_gap: float | None,
+def compare(scenarios: tuple[Path, ...], settings: tuple[str, ...], solver: str | None, time_limit_s: float | None, mip_gap: float | None,
             out_dir: Path | None, fmt: str) -> None:
     """Solve two or more scenarios and put their plans side by side, with the differences to the first.
 
@@ -94,6 +98,9 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
       mixopt compare scenarios/awareness_launch.yaml scenarios/sales_push.yaml
       mixopt compare scenarios/base.yaml scenarios/blended.yaml --out results/ --format csv
       mixopt compare scenarios/sales_push.yaml scenarios/roster_skincare.yaml
+      mixopt compare scenarios/base.yaml scenarios/blended.yaml --set budget=40000
+
+    --set applies to every scenario.
     """
     from mixopt.analysis.compare import compare_plans
     from mixopt.outputs.run_files import write_run_outputs
@@ -105,7 +112,7 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
     loaded, problems = [], []
     for path in scenarios:
         try:
-            loaded.append(mixopt.load_scenario(path))
+            loaded.append(read_scenario(path, settings))
         except MixoptError as err:
             problems.append(str(err))
     if problems:
@@ -114,7 +121,7 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
     with planner_errors():
         for s in loaded:
             refuse_tier_options(s, solver)
-        check_out(out_dir)
+        out = open_out(out_dir, *loaded)
         plans = []
         for s in loaded:
             options = solver_options_for(s, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
@@ -122,7 +129,7 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
             if not plan.status.has_plan:
                 relaxed = f"relaxed_{Path(s.source_file).stem}.yaml"
                 if plan.status.value in ("infeasible", "infeasible_or_unbounded"):
-                    click.echo("\n".join(diagnosis_lines(s, plan.status, options, out_dir, relaxed)), err=True)
+                    click.echo("\n".join(diagnosis_lines(s, plan.status, options, out, relaxed)), err=True)
                     sys.exit(3)
                 fail(no_plan_error(plan))
             if s.roster is not None and not plan.feasible:
@@ -130,7 +137,6 @@ def compare(scenarios: tuple[Path, ...], solver: str | None, time_limit_s: float
             plans.append(plan)
         comparison = compare_plans(plans)
         deliverable = Deliverable(comparison=comparison)
-        written = []
-        if out_dir is not None:
-            written = write_or_fail(out_dir, lambda: write_run_outputs(deliverable, out_dir, charts=False, stem="comparison"))
+        written = [] if out is None else commit_out(out, stage(out, lambda folder: write_run_outputs(
+            deliverable, folder, charts=False, stem="comparison")))
         echo_run(deliverable, "compare", fmt, lambda: _compare_text(comparison), written)

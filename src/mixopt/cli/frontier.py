@@ -12,17 +12,20 @@ from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     advance,
-    check_out,
+    commit_out,
     echo_run,
     fail,
     format_option,
     no_plan,
+    open_out,
     planner_errors,
     progress_bar,
+    read_scenario,
     scenario_argument,
+    set_option,
     solver_options,
+    stage,
     usage_error,
-    write_or_fail,
 )
 from mixopt.cli.text import decimals_of, grid_lines, num, title_line, with_unit
 from mixopt.errors import SolverError
@@ -100,6 +103,7 @@ def _frontier_text(result: Any) -> str:
 
 @cli.command()
 @scenario_argument
+@set_option
 @click.option("--points", type=click.IntRange(2, 1000), default=20, show_default=True,
               help="Frontier points (one solve each), from the most-y plan to the most-x plan.")
 @click.option("--x", "x", type=click.Choice(["reach", "impressions", "engagements", "conversions"]), default="reach",
@@ -109,9 +113,10 @@ def _frontier_text(result: Any) -> str:
               help="The KPI maximised at each level of x.")
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write frontier.csv, frontier.json, frontier.xlsx (with a chart) and frontier.png into this folder.")
+              help="Write frontier.csv, frontier.json, frontier.xlsx (with a chart) and frontier.png into this folder, "
+                   "all together with run.json.")
 @format_option
-def frontier(scenario: Path, points: int, x: str, y: str, solver: str | None, time_limit_s: float | None,
+def frontier(scenario: Path, settings: tuple[str, ...], points: int, x: str, y: str, solver: str | None, time_limit_s: float | None,
              mip_gap: float | None, out_dir: Path | None, fmt: str) -> None:
     """Trace the awareness-versus-sales frontier of SCENARIO: the most y for each level of x.
 
@@ -129,20 +134,21 @@ def frontier(scenario: Path, points: int, x: str, y: str, solver: str | None, ti
     from mixopt.outputs.workbook import Deliverable
 
     with planner_errors():
-        loaded = mixopt.load_scenario(scenario)
+        loaded = read_scenario(scenario, settings)
         refuse_tier_options(loaded, solver)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
-        check_out(out_dir)
+        out = open_out(out_dir, loaded)
         with progress_bar(points, f"frontier of {y} by {x}") as bar:
             result = trace_frontier(loaded, x, y, points, options, progress=advance(bar))
         if not any(p.plan is not None for p in result.points):
             plan = optimize(loaded, options, explain=False)
             if not plan.status.has_plan:
-                no_plan(plan, options, out_dir)  # tier and roster plans alike
+                no_plan(plan, options, out)  # tier and roster plans alike
             if not plan.feasible:
                 fail(broken_plan_error(plan))
             fail(mixopt.SolverError(f"{loaded.source_file}: solver: no frontier point was solved in time. "
                                      "Allow more time with --time-limit or accept a gap with --mip-gap 0.01."))
         deliverable = Deliverable(frontier=result)
-        written = write_or_fail(out_dir, lambda: write_run_outputs(deliverable, out_dir)) if out_dir is not None else []
+        written = [] if out is None else \
+            commit_out(out, stage(out, lambda folder: write_run_outputs(deliverable, folder)))
         echo_run(deliverable, "frontier", fmt, lambda: _frontier_text(result), written)

@@ -8,27 +8,27 @@ from pathlib import Path
 
 import click
 
-import mixopt
 from mixopt.cli.app import cli
+from mixopt.cli.common import read_scenario, set_option
 from mixopt.errors import MixoptError, ScenarioError
 from mixopt.scenario.defaults import known_platforms, known_tiers
-
-pass
 
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate(scenarios: tuple[Path, ...]) -> None:
-    """Check scenario files without solving; list every problem.
+@set_option
+def validate(scenarios: tuple[Path, ...], settings: tuple[str, ...]) -> None:
+    """Check scenario files without solving; list every problem (warnings too, on standard error).
 
     \b
     Example:
       mixopt validate scenarios/*.yaml
+      mixopt validate scenarios/sales_push.yaml --set budget=60000
     """
     failed = False
     for path in scenarios:
         try:
-            s = mixopt.load_scenario(path)
+            s = read_scenario(path, settings)
         except MixoptError as err:
             click.echo(str(err), err=True)
             failed = True

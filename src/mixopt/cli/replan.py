@@ -8,16 +8,19 @@ from pathlib import Path
 
 import click
 
-import mixopt
 from mixopt.api import marginal_values, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
-    check_out,
+    commit_out,
     format_option,
+    open_out,
     planner_errors,
+    read_scenario,
     scenario_argument,
+    set_option,
+    stage,
     usage_error,
-    write_or_fail,
+    wrote_text,
 )
 from mixopt.errors import (
     InfeasibleError,
@@ -70,19 +73,21 @@ def _no_plan(plan: RosterPlan, what: str) -> MixoptError | None:
 
 @cli.command()
 @scenario_argument
+@set_option
 @click.option("--signed", "signed_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or XLSX with an 'id' column: the creators who signed (kept in the plan).")
 @click.option("--declined", "declined_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or XLSX with an 'id' column: the creators who declined (left out).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write plan.csv, plan.json, plan.xlsx, reserves.csv and changes.csv into this folder.")
+              help="Write plan.csv, plan.json, plan.xlsx, reserves.csv and changes.csv into this folder, all "
+                   "together with run.json.")
 @format_option
 @click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop each solve after this many seconds and keep the best plan found.")
 @click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
               help="Accept plans within this relative gap of the optimum (default: the scenario's roster.mip_gap).")
 @click.option("--no-explain", is_flag=True, help="Skip the marginal values of the re-plan's binding rules (faster).")
-def replan(scenario: Path, signed_file: Path | None, declined_file: Path | None, out_dir: Path | None, fmt: str,
+def replan(scenario: Path, settings: tuple[str, ...], signed_file: Path | None, declined_file: Path | None, out_dir: Path | None, fmt: str,
            time_limit_s: float | None, mip_gap: float | None, no_explain: bool) -> None:
     """Re-plan a roster SCENARIO after creators answer: keep the signed, drop the declined.
 
@@ -108,14 +113,14 @@ def replan(scenario: Path, signed_file: Path | None, declined_file: Path | None,
         if signed_file is None and declined_file is None:
             usage_error("--signed", "no creator answers given",
                         "Add --signed FILE, --declined FILE or both (CSV or XLSX with an 'id' column)")
-        loaded = mixopt.load_scenario(scenario)
+        loaded = read_scenario(scenario, settings)
         if loaded.roster is None:
             raise ScenarioError([Issue(loaded.source_file, "roster", "'mixopt replan' is for roster scenarios "
                                        "(named creators from a creator table)",
                                        "Add a 'roster:' block naming the creator table, or change the tier scenario "
                                        f"and run 'mixopt solve {loaded.source_file}' again")])
         options = solver_options_for(loaded, time_limit_s=time_limit_s, mip_gap=mip_gap)
-        check_out(out_dir)
+        out = open_out(out_dir, loaded)
         signed, declined = _lists(signed_file, declined_file)
         result: Replan = replan_roster(loaded, signed, declined, options)
         error = _no_plan(result.original, "satisfies every rule (before any creator answered)")
@@ -127,14 +132,12 @@ def replan(scenario: Path, signed_file: Path | None, declined_file: Path | None,
         if not no_explain:
             marginals = marginal_values(result.plan, options, roster=result.plan.roster)
             result = dataclasses.replace(result, plan=dataclasses.replace(result.plan, marginals=marginals))
-        written: list[Path] = []
-        if out_dir is not None:
-            target = out_dir
-            written = write_or_fail(target, lambda: write_replan_outputs(result, target))
+        final = result
+        written = [] if out is None else commit_out(out, stage(out, lambda folder: write_replan_outputs(final, folder)))
         if fmt == "table":
             text = format_replan_table(result)
             if written:
-                text += "\nWrote " + ", ".join(str(p) for p in written) + "\n"
+                text += wrote_text(written)
         else:
             text = changes_csv(result) if fmt == "csv" else replan_json(result)
         click.echo(text, nl=False)

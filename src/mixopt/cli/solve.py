@@ -15,18 +15,22 @@ from mixopt.cli.app import cli
 from mixopt.cli.common import (
     COMMAND_LINE,
     cannot_write,
-    check_out,
+    commit_out,
     format_option,
     no_plan,
+    open_out,
     planner_errors,
+    read_scenario,
     scenario_argument,
+    set_option,
     solver_options,
+    stage,
     usage_error,
-    write_or_fail,
     wrote_text,
 )
 from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
+from mixopt.outputs.output_set import OutputSet
 from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
@@ -41,9 +45,11 @@ def _simulation_entries(plan: Plan, samples: int, seed: int) -> list[tuple[str, 
 
 @cli.command()
 @scenario_argument
+@set_option
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write plan.csv, plan.json and plan.xlsx into this folder (relaxed.yaml when no plan exists).")
+              help="Write plan.csv, plan.json and plan.xlsx into this folder (relaxed.yaml when no plan exists), "
+                   "all together with run.json.")
 @format_option
 @click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the model as an LP file (for inspection).")
@@ -52,9 +58,9 @@ def _simulation_entries(plan: Plan, samples: int, seed: int) -> list[tuple[str, 
               help="Also simulate the plan over N joint draws of the assumptions (P10/P50/P90).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed of --simulate (the same seed repeats the figures exactly).")
-def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_gap: float | None,
-          out_dir: Path | None, fmt: str, write_lp: Path | None, no_explain: bool, samples: int | None,
-          seed: int) -> None:
+def solve(scenario: Path, settings: tuple[str, ...], solver: str | None, time_limit_s: float | None,
+          mip_gap: float | None, out_dir: Path | None, fmt: str, write_lp: Path | None, no_explain: bool,
+          samples: int | None, seed: int) -> None:
     """Find the best plan for SCENARIO and print it.
 
     When no plan satisfies every rule, the command exits with code 3 and prints why, with the
@@ -65,15 +71,16 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
       mixopt solve scenarios/awareness_launch.yaml
       mixopt solve scenarios/sales_push.yaml --out results/ --format csv
       mixopt solve scenarios/sales_push.yaml --simulate 10000 --seed 1
+      mixopt solve scenarios/sales_push.yaml --set budget=60000 --set targets.reach=300000
     """
     from mixopt.outputs.files import write_atomic
     from mixopt.outputs.plan_files import plan_csv, plan_dict, plan_json, write_outputs
     from mixopt.outputs.tables import format_table
 
     with planner_errors():
-        loaded = mixopt.load_scenario(scenario)
+        loaded = read_scenario(scenario, settings)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
-        check_out(out_dir)
+        out = open_out(out_dir, loaded)
         if loaded.roster is not None:
             from mixopt.cli.solve import run_roster_solve
 
@@ -82,7 +89,7 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
                 if given is not None:
                     usage_error(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
                            f"Drop {option} for {loaded.source_file}")
-            click.echo(run_roster_solve(loaded, options, out_dir, fmt, explain=not no_explain), nl=False)
+            click.echo(run_roster_solve(loaded, options, out, fmt, explain=not no_explain), nl=False)
             return
         if write_lp is not None:
             model = mixopt.build_model(loaded)
@@ -92,7 +99,7 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
                 cannot_write(write_lp, "--write-lp", err)
         plan = optimize(loaded, options, explain=not no_explain)
         if not plan.status.has_plan:
-            no_plan(plan, options, out_dir)
+            no_plan(plan, options, out)
         entries = _simulation_entries(plan, samples, seed) if samples is not None else None
         written: list[Path] = []
         combined_json = None
@@ -102,13 +109,14 @@ def solve(scenario: Path, solver: str | None, time_limit_s: float | None, mip_ga
             data = plan_dict(plan)
             data["simulation"] = json.loads(simulation_json(loaded, entries, seed, samples or 0))
             combined_json = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        if out_dir is not None:
-            written = write_or_fail(out_dir, lambda: write_outputs(plan, out_dir))
+        if out is not None:
+            written = stage(out, lambda folder: write_outputs(plan, folder))
             if entries is not None:
-                written += write_or_fail(out_dir, lambda: _write_simulation(loaded, entries, seed, samples, out_dir))
+                written += stage(out, lambda folder: _write_simulation(loaded, entries, seed, samples, folder))
                 text_json = combined_json or ""
                 # plan.json carries the simulation too, the same bytes as --format json prints
-                write_or_fail(out_dir, lambda: (write_text(out_dir / "plan.json", text_json), [])[1])
+                stage(out, lambda folder: (write_text(folder / "plan.json", text_json), [])[1])
+            written = commit_out(out, written)
         if fmt == "table":
             text = format_table(plan)
             if entries is not None:
@@ -139,12 +147,12 @@ def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples
 
 
 
-def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path | None, fmt: str,
+def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet | None, fmt: str,
                      explain: bool = True) -> str:
     """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
 
     With no choice of creators satisfying every rule, prints the diagnosis and exits 3 (as tier
-    mode does, with relaxed.yaml under ``out_dir``); raises SolverError (exit 4) when stopped.
+    mode does, with relaxed.yaml in the output set ``out``); raises SolverError (exit 4) when stopped.
     """
     from mixopt.outputs.roster_files import (
         format_roster_table,
@@ -157,7 +165,7 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path |
     assert isinstance(plan, RosterPlan)
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         # the same diagnosis as tier mode: why, the smallest change (confirmed), relaxed.yaml with --out
-        no_plan(plan, options, out_dir)
+        no_plan(plan, options, out)
     if not plan.status.has_plan:
         raise SolverError(f"{scenario.source_file}: solver: no plan found ({plan.status.value}; "
                           f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
@@ -166,10 +174,10 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out_dir: Path |
         broken = "; ".join(c.label for c in plan.checks if not c.holds)
         raise SolverError(f"{scenario.source_file}: solver: the plan found breaks a rule on independent check "
                           f"({broken}); no plan is reported. Please report this with the scenario.")
-    if out_dir is not None:
-        write_roster_outputs(plan, out_dir)
+    written: list[Path] = []
+    if out is not None:
+        written = commit_out(out, stage(out, lambda folder: write_roster_outputs(plan, folder)))
     text = {"table": format_roster_table, "csv": roster_plan_csv, "json": roster_plan_json}[fmt](plan)
-    if out_dir is not None and fmt == "table":
-        text += f"\nWrote {out_dir / 'plan.csv'}, {out_dir / 'plan.json'}, {out_dir / 'plan.xlsx'}, " \
-                f"{out_dir / 'reserves.csv'}\n"
+    if written and fmt == "table":
+        text += wrote_text(written)
     return text

@@ -8,20 +8,22 @@ from typing import Any
 
 import click
 
-import mixopt
 from mixopt.api import solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     advance,
-    check_out,
+    commit_out,
     echo_run,
     format_option,
+    open_out,
     planner_errors,
     progress_bar,
+    read_scenario,
     scenario_argument,
+    set_option,
     solver_options,
+    stage,
     usage_error,
-    write_or_fail,
 )
 from mixopt.cli.text import (
     decimals_of,
@@ -123,6 +125,7 @@ def _sweep_text(result: Any) -> str:
 
 @cli.command()
 @scenario_argument
+@set_option
 @click.option("--budget", "budget_spec", metavar="START:STOP:STEP", default=None,
               help="Sweep the budget (shorthand for --field budget --values SPEC).")
 @click.option("--field", metavar="PATH", default=None,
@@ -134,9 +137,10 @@ def _sweep_text(result: Any) -> str:
               help="Only the LP relaxation: a fast bound on the curve, labelled as a preview, not a plan.")
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write sweep.csv, sweep.json, sweep.xlsx (with charts) and sweep.png into this folder.")
+              help="Write sweep.csv, sweep.json, sweep.xlsx (with charts) and sweep.png into this folder, all "
+                   "together with run.json.")
 @format_option
-def sweep(scenario: Path, budget_spec: str | None, field: str | None, values_spec: str | None, preview: bool,
+def sweep(scenario: Path, settings: tuple[str, ...], budget_spec: str | None, field: str | None, values_spec: str | None, preview: bool,
           solver: str | None, time_limit_s: float | None, mip_gap: float | None, out_dir: Path | None,
           fmt: str) -> None:
     """Solve SCENARIO at every value of one field (the budget by default) and print the curve.
@@ -155,16 +159,17 @@ def sweep(scenario: Path, budget_spec: str | None, field: str | None, values_spe
     from mixopt.outputs.workbook import Deliverable
 
     with planner_errors():
-        loaded = mixopt.load_scenario(scenario)
+        loaded = read_scenario(scenario, settings)
         chosen_field, chosen_values = _sweep_request(loaded, budget_spec, field, values_spec)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
-        check_out(out_dir)
+        out = open_out(out_dir, loaded)
         kind = "LP preview" if preview else "sweep"
         with progress_bar(len(chosen_values), f"{kind} of {chosen_field}") as bar:
             engine = run_roster_sweep if loaded.roster is not None else run_sweep
             result = engine(loaded, chosen_field, chosen_values, options, preview=preview, progress=advance(bar))
         deliverable = Deliverable(sweep=result)
-        written = write_or_fail(out_dir, lambda: write_run_outputs(deliverable, out_dir)) if out_dir is not None else []
+        written = [] if out is None else \
+            commit_out(out, stage(out, lambda folder: write_run_outputs(deliverable, folder)))
         echo_run(deliverable, "sweep", fmt, lambda: _sweep_text(result), written)
         if all(p.objective is None for p in result.points):
             click.echo(f"{loaded.source_file}: {chosen_field}: no point of the sweep has a plan "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,12 @@ from pydantic import (
 )
 
 from mixopt.errors import Issue, ScenarioError
+from mixopt.scenario import workbook as _workbook  # noqa: F401  (reads .xlsx scenario workbooks)
 from mixopt.scenario.messages import _path_text, _unknown_key_issues, _validation_issues
 from mixopt.scenario.reading import RawScenario, path_problem, read_scenario_yaml
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["load_scenario", "scenario_from_dict", "scenario_from_raw"]
+__all__ = ["load_scenario", "read_scenario", "scenario_from_dict", "scenario_from_raw", "Setting", "parse_settings", "apply_settings"]
 
 
 def _table_path_issues(written: str, file: str) -> list[Issue]:
@@ -113,6 +116,10 @@ def scenario_from_raw(raw: RawScenario) -> Scenario:
         if not problems and not written.is_absolute():
             written = Path(raw.origin_of(("roster", "file"))).parent / written
         scenario = scenario.model_copy(update={"roster_path": str(written)})
+    if scenario.assumptions_from is not None:  # the calibrated layer, between the defaults and the scenario
+        from mixopt.scenario.results import apply_assumptions_from
+
+        scenario = apply_assumptions_from(scenario, raw.origin_of(("assumptions_from",)))
     problems += check_scenario(scenario, raw)
     if problems:
         raise ScenarioError(problems)
@@ -135,8 +142,12 @@ def scenario_from_dict(data: dict[str, Any], file: str = "(python)") -> Scenario
     return scenario_from_raw(RawScenario(data=dict(data), origins={}, file=file, content_hash=digest))
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, settings: Sequence[str] = ()) -> Scenario:
     """Read, merge (``extends:``) and validate a scenario file.
+
+    ``settings`` are ``PATH=VALUE`` texts (the command line's ``--set``), applied over the merged
+    files and validated as if written in the file; a problem with one names it (``--set
+    budget=abc: budget: ...``).
 
     Raises
     ------
@@ -150,4 +161,127 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> s.budget  # doctest: +SKIP
     1000.0
     """
-    return scenario_from_raw(read_scenario_yaml(path, strict=False))
+    raw = read_scenario_yaml(path, strict=False)
+    if settings:
+        raw = apply_settings(raw, parse_settings(settings))
+    return scenario_from_raw(raw)
+
+
+def read_scenario(path: str | Path) -> tuple[RawScenario, Scenario]:
+    """The merged plain data (``extends:`` resolved) and the validated scenario of a YAML file or a
+    scenario workbook (``.xlsx``, whose problems name their sheet and cell: ``Rules!C4: ...``)."""
+    raw = read_scenario_yaml(path, strict=False)
+    return raw, scenario_from_raw(raw)
+
+
+# ----------------------------------------------------------------------------- --set PATH=VALUE
+
+COMMAND_LINE = "(command line)"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``--set PATH=VALUE``: where a problem is reported (``label``), the data keys, the value
+    (None: remove the key, as ``null`` in a child scenario removes an inherited one)."""
+
+    label: str
+    path: str
+    keys: tuple[str, ...]
+    value: Any
+
+
+def _label(text: str) -> str:
+    shown = "--set " + text.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def parse_settings(items: Sequence[str], data: dict[str, Any] | None = None) -> list[Setting]:
+    """``PATH=VALUE`` texts as settings; VALUE is read as YAML (``50000``, ``0.3``, ``null``, ``[a, b]``).
+
+    Raises
+    ------
+    ScenarioError
+        One line per malformed item (exit 2 on the command line when only the shape is wrong).
+    """
+    from mixopt.scenario.fields import raw_keys
+    from mixopt.scenario.reading import _parse
+
+    found: list[Setting] = []
+    issues: list[Issue] = []
+    for item in items:
+        path, sep, text = item.partition("=")
+        path = path.strip()
+        if not sep or not path or any(not part for part in path.split(".")):
+            issues.append(Issue(COMMAND_LINE, "--set", "expected PATH=VALUE",
+                                "Write e.g. --set budget=50000 or --set targets.reach=250000", item))
+            continue
+        label = _label(item)
+        if not text.strip():
+            issues.append(Issue(label, path, "no value after '='",
+                                f"Write a value, e.g. --set {path}=50000, or --set {path}=null to remove it"))
+            continue
+        try:
+            value, _duplicates = _parse(text, label)  # means what it would mean written in the file
+        except ScenarioError as err:  # the value's YAML is broken: name the field, not "line 1"
+            issues.extend(Issue(i.file, path if i.path.startswith("line ") else i.path, i.problem, i.fix)
+                          for i in err.issues)
+            continue
+        found.append(Setting(label, path, raw_keys(data or {}, path), value))
+    if issues:
+        raise ScenarioError(issues)
+    return found
+
+
+def apply_settings(raw: RawScenario, settings: Sequence[Setting]) -> RawScenario:
+    """The merged data with each setting applied in order, its values attributed to its label.
+
+    Raises
+    ------
+    ScenarioError
+        When a setting reaches inside a value that is not a mapping (``budget.x=1``).
+    """
+    import hashlib
+    import json
+
+    from mixopt.scenario.fields import raw_keys
+
+    data = _deep_copy(raw.data)
+    origins = dict(raw.origins)
+    issues: list[Issue] = []
+    for setting in settings:
+        keys = raw_keys(data, setting.path)  # against the scenario's own keys (a cell already written)
+        node = data
+        for depth, key in enumerate(keys[:-1]):
+            child = node.get(key)
+            if child is None:
+                if setting.value is None:
+                    break
+                child = node[key] = {}
+                origins[keys[: depth + 1]] = setting.label
+            if not isinstance(child, dict):
+                where = ".".join(keys[: depth + 1])
+                issues.append(Issue(setting.label, where, "is a single value, so nothing can be set inside it",
+                                    f"Set it whole, e.g. --set {where}=VALUE", child))
+                break
+            node = child
+        else:
+            for old in [p for p in origins if p[: len(keys)] == keys]:
+                del origins[old]
+            if setting.value is None:
+                node.pop(keys[-1], None)
+            else:
+                node[keys[-1]] = setting.value
+                _record_origins(setting.value, setting.label, origins, keys)
+    if issues:
+        raise ScenarioError(issues)
+    digest = hashlib.sha256(raw.content_hash.encode())
+    for setting in settings:  # a plan made with --set is not the file's plan: its provenance says so
+        digest.update(f"\n{setting.path}={json.dumps(setting.value, sort_keys=True, default=str)}".encode())
+    return RawScenario(data=data, origins=origins, file=raw.file, content_hash=digest.hexdigest(), issues=raw.issues)
+
+
+def _record_origins(value: Any, label: str, origins: dict[tuple[str, ...], str], prefix: tuple[str, ...]) -> None:
+    origins[prefix] = label
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _record_origins(child, label, origins, (*prefix, str(key)))

@@ -30,6 +30,8 @@ from mixopt.errors import Issue, ScenarioError
 __all__ = ["RawScenario", "read_scenario_yaml", "InputFileError", "open_input_file", "byte_limit", "path_problem"]
 
 Origins = dict[tuple[str, ...], str]
+#: Readers of scenario files that are not YAML, by extension (``scenario.workbook`` adds ``.xlsx``).
+OTHER_FORMATS: dict[str, Callable[[Path, str], RawScenario]] = {}
 
 #: Mappings that a child file replaces whole instead of merging: a goal is one choice, so
 #: ``objective: {minimize: spend}`` over ``{maximize: reach}`` must not keep both.
@@ -492,6 +494,9 @@ def _merge(base: dict, child: dict, file: str, origins: Origins, prefix: tuple[s
         else:
             for old in [p for p in origins if p[: len(path)] == path]:
                 del origins[old]
+            if value is None and key in merged:  # 'key: null' in a child deletes what the base set
+                del merged[key]
+                continue
             _record(value, file, origins, path)
             merged[key] = value
     return merged
@@ -561,6 +566,8 @@ def read_scenario_yaml(path: str | Path, *, strict: bool = True) -> RawScenario:
         raise ScenarioError([Issue(_quoted_path(str(path)), "(file)", problem, "Check the path and the file name")])
     chain: list[tuple[Path, str]] = []
     shown_first = _display(path)
+    if (other := OTHER_FORMATS.get(path.suffix.lower())) is not None:
+        return other(path, shown_first)
     datas: list[tuple[dict[str, Any], str]] = []
     issues: list[Issue] = []
     digest = hashlib.sha256()
