@@ -17,12 +17,15 @@ draws its own rates around the cell averages and its results are counted from th
 Creators who decline are rows with ``accepted`` 0 and no posts. ``truth`` holds the true cell
 averages (the mean over the cell's creators of each rate), which a calibration should recover.
 
-Run it as ``python -m mixopt.analysis.campaign_results --seed 11 --out results.csv``.
+Run it as ``python -m mixopt.analysis.campaign_results --seed 11 --out results.csv`` (the shipped
+``scenarios/results/spring_campaign.csv``; ``--truth`` also writes the true averages), or with
+``--plan plan.json`` to "run" a plan: as many invitations per cell as the plan's invites.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -137,8 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the creators per cell")
     parser.add_argument("--out", type=Path, required=True, help="results CSV to write")
     parser.add_argument("--truth", type=Path, default=None, help="also write the true cell averages here")
+    parser.add_argument("--plan", type=Path, default=None,
+                        help="a plan.json: invite as many creators per cell as the plan says (its 'invites')")
     args = parser.parse_args(argv)
     sizes = {k: int(round(v * args.scale)) for k, v in SPRING_CREATORS.items()}
+    if args.plan is not None:
+        plan = json.loads(args.plan.read_text(encoding="utf-8"))
+        sizes = {f"{a['tier']}.{a['platform']}": int(a["invites"]) for a in plan["allocation"]}
     campaign = generate_campaign(args.seed, sizes)
     _write(args.out, campaign.table.to_csv(index=False, lineterminator="\n"))
     if args.truth is not None:
