@@ -183,12 +183,23 @@ def out_failed(out: OutputSet, err: OSError | OutputSetError) -> NoReturn:
     sys.exit(2)
 
 
+def _os_error(err: BaseException) -> OSError | None:
+    """The OSError behind a writer's error (XlsxWriter wraps a full disk in its FileCreateError)."""
+    for found in (err, err.__cause__, err.__context__, *(err.args[:1] if err.args else ())):
+        if isinstance(found, OSError):
+            return found
+    return None
+
+
 def stage(out: OutputSet, write: Callable[[Path], list[Path]]) -> list[Path]:
     """Write some of the run's files into the staging folder; returns where they will be."""
     try:
         return out.final(write(out.folder))
-    except OSError as err:
-        out_failed(out, err)
+    except Exception as err:  # noqa: BLE001 - a full disk reaches here in several shapes
+        cause = _os_error(err)
+        if cause is None:
+            raise
+        out_failed(out, cause)
 
 
 def commit_out(out: OutputSet | None, staged: Sequence[Path] | None = None) -> list[Path]:
