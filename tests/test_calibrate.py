@@ -115,7 +115,7 @@ def test_calibrated_yaml_is_an_assumptions_block_with_provenance(tmp_path: Path)
     results = read_results([SPRING], scenario)
     text = calibrated_yaml(calibrate(results, scenario))
     assert f"#   {SPRING}  sha256 {results.files[0][1]}" in text
-    assert "#   nano.instagram       57 creators      110 posts" in text
+    assert "#   nano.instagram       50 creators      100 posts" in text
     data = yaml.safe_load(text)
     layer = AssumptionsFile.model_validate(data)
     assert data["grade"] == "calibrated" and layer.tiers["nano"] == (1000, 10000)
@@ -219,3 +219,17 @@ def test_calibrate_command_stops_on_bad_rows_with_exit_1(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["calibrate", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert result.output == f"{bad}: row 2, posts: must not be negative (got -1). Fix the value or remove the row.\n"
+
+
+def test_the_shipped_calibration_is_what_calibrate_writes_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    scenario = Scenario()
+    text = calibrated_yaml(calibrate(read_results(["scenarios/results/spring_campaign.csv"], scenario), scenario))
+    assert text == (SCENARIOS / "results" / "spring_calibrated.yaml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_summer_wave_plans_with_the_spring_calibration() -> None:
+    summer = mixopt.load_scenario(SCENARIOS / "results" / "summer_wave.yaml")
+    label = summer.calibrated_values["nano.tiktok.engagement_rate"]
+    assert label.startswith("calibrated (") and label.endswith("spring_calibrated.yaml)")
+    assert mixopt.optimize(summer, explain=False).status.has_plan

@@ -31,7 +31,7 @@ def tier_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, pd.
     tmp = tmp_path_factory.mktemp("review")
     plan = json.loads(plan_json(mixopt.optimize(mixopt.load_scenario(SCENARIOS / "base.yaml"))))
     invites = {f"{a['tier']}.{a['platform']}": int(a["invites"]) for a in plan["allocation"]}
-    invites["pico.instagram"] = 10  # a cell the plan did not use
+    invites["pico.instagram"] = 40  # a cell the plan did not use
     invites["micro.youtube"] = 0  # a planned cell with no results
     table = generate_campaign(21, invites).table
     path = tmp / "results.csv"

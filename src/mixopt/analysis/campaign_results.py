@@ -19,7 +19,8 @@ averages (the mean over the cell's creators of each rate), which a calibration s
 
 Run it as ``python -m mixopt.analysis.campaign_results --seed 11 --out results.csv`` (the shipped
 ``scenarios/results/spring_campaign.csv``; ``--truth`` also writes the true averages), or with
-``--plan plan.json`` to "run" a plan: as many invitations per cell as the plan's invites.
+``--plan plan.json --wave 1`` to "run" a plan with the same brand: up to the plan's invites per cell,
+stopping once the plan's creators have signed.
 """
 
 from __future__ import annotations
@@ -68,16 +69,24 @@ def _beta(rng: np.random.Generator, mean: np.ndarray, rho: float) -> np.ndarray:
 
 
 def generate_campaign(seed: int, creators: dict[str, int] | None = None, scenario: Scenario | None = None,
-                      ) -> Campaign:
-    """One campaign's results (one row per invited creator) and its true averages, from ``seed``."""
+                      wave: int = 0, signed: dict[str, int] | None = None) -> Campaign:
+    """One campaign's results (one row per invited creator) and its true averages.
+
+    ``seed`` fixes the brand (its true averages); ``wave`` the creators of one campaign of that
+    brand (wave 1 is a second campaign with the same true rates). With ``signed``, invitations in
+    a cell stop once that many creators have accepted (a plan's creators: no one signs beyond it).
+    """
     scenario = scenario or Scenario()
     creators = SPRING_CREATORS if creators is None else creators
     rng = np.random.default_rng(seed)
     brand = {name: math.exp(rng.normal(0, BRAND_SPREAD)) for name in TRUE_PARAMETERS}
+    cells = resolve_cells(scenario)
+    factors = [{name: brand[name] * math.exp(rng.normal(0, CELL_SPREAD)) for name in TRUE_PARAMETERS}
+               for _cell in cells]
+    rng = np.random.default_rng((seed, wave))  # the creators of this wave
     frames, truths = [], []
-    for cell in resolve_cells(scenario):
+    for cell, factor in zip(cells, factors):
         count = creators.get(cell.key, 0)
-        factor = {name: brand[name] * math.exp(rng.normal(0, CELL_SPREAD)) for name in TRUE_PARAMETERS}
         engagement = cell.engagement_rate  # per follower per post
         truth = {
             "reach_rate": min(cell.reach_rate * factor["reach_rate"], 5.0),
@@ -112,14 +121,18 @@ def generate_campaign(seed: int, creators: dict[str, int] | None = None, scenari
         handling = np.where(accepts, lognormal(truth["handling_cost"], COST_SIGMA), 0.0)
         revenue = conversions * ORDER_VALUE * lognormal(1.0, REVENUE_SIGMA)
         prefix = f"{cell.tier[0]}{cell.platform[:2]}"
+        invited = count
+        if signed is not None and cell.key in signed:  # stop inviting once the plan's creators have signed
+            enough = np.flatnonzero(np.cumsum(accepts) >= signed[cell.key])
+            invited = int(enough[0]) + 1 if len(enough) else count
         frames.append(pd.DataFrame({
-            "creator_id": [f"{prefix}{seed % 1000:03d}{i:04d}" for i in range(count)],
+            "creator_id": [f"{prefix}{seed % 100:02d}{wave % 10}{i:04d}" for i in range(count)],
             "platform": cell.platform, "followers": followers.astype(int), "invited": 1,
             "accepted": accepts.astype(int), "posts": posts, "reach": reach, "engagements": engagements,
             "clicks": clicks, "conversions": conversions, "revenue": np.round(revenue, 2),
             "fee_paid": np.round(fee, 2), "product_cost": np.round(product, 2),
             "handling_cost": np.round(handling, 2),
-        }))
+        }).iloc[:invited])
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return Campaign(table=table, truth=pd.DataFrame(truths), seed=seed)
 
@@ -137,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mixopt.analysis.campaign_results",
                                      description="Write a past campaign's results with known true rates.")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--wave", type=int, default=0, help="another campaign of the same brand (same true rates)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the creators per cell")
     parser.add_argument("--out", type=Path, required=True, help="results CSV to write")
     parser.add_argument("--truth", type=Path, default=None, help="also write the true cell averages here")
@@ -144,10 +158,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="a plan.json: invite as many creators per cell as the plan says (its 'invites')")
     args = parser.parse_args(argv)
     sizes = {k: int(round(v * args.scale)) for k, v in SPRING_CREATORS.items()}
+    cap = None
     if args.plan is not None:
         plan = json.loads(args.plan.read_text(encoding="utf-8"))
         sizes = {f"{a['tier']}.{a['platform']}": int(a["invites"]) for a in plan["allocation"]}
-    campaign = generate_campaign(args.seed, sizes)
+        cap = {f"{a['tier']}.{a['platform']}": int(a["creators"]) for a in plan["allocation"]}
+    campaign = generate_campaign(args.seed, sizes, wave=args.wave, signed=cap)
     _write(args.out, campaign.table.to_csv(index=False, lineterminator="\n"))
     if args.truth is not None:
         _write(args.truth, campaign.truth.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
