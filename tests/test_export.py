@@ -12,7 +12,9 @@ import pytest
 import mixopt
 from mixopt.outputs.columns import COLUMNS
 from mixopt.outputs.files import write_atomic
+from mixopt.outputs.labels import header_of
 from mixopt.outputs.plan_files import plan_csv, plan_json, write_outputs
+from mixopt.outputs.readback import sheet_records
 from mixopt.outputs.tables import format_table
 from tests.conftest import SCENARIOS
 
@@ -51,17 +53,21 @@ def test_json_records_provenance_and_equals_the_api_figures(plan: mixopt.Plan) -
 def test_xlsx_reads_back_with_numbers_stored_as_numbers(plan: mixopt.Plan, tmp_path: Path) -> None:
     write_outputs(plan, tmp_path)
     book = openpyxl.load_workbook(tmp_path / "plan.xlsx")
-    assert book.sheetnames == ["Summary", "Plan", "Mix by tier", "Binding rules", "Your mix", "Assumptions", "Data dictionary"]
+    assert book.sheetnames == ["Summary", "Plan", "Your mix", "Assumptions", "Data dictionary"]
     sheet = book["Plan"]
     header = [c.value for c in sheet[1]]
-    assert header == [c[0] for c in COLUMNS]
+    assert header == [header_of(c[0]) for c in COLUMNS]  # planner words; the codes are in the dictionary
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == len(plan.cells)
-    spend_col = header.index("spend")
+    assert len(rows) == len(plan.cells) + 1 and rows[-1][:2] == ("Total", "all")
+    spend_col = header.index("Spend")
     assert all(isinstance(r[spend_col], (int, float)) for r in rows)  # numbers, not text
-    assert math.isclose(sum(r[spend_col] for r in rows), plan.totals["spend"])
-    dictionary = {r[1]: r[3] for r in book["Data dictionary"].iter_rows(min_row=2, values_only=True)}
-    assert set(dictionary) >= {c[0] for c in COLUMNS}
+    assert math.isclose(sum(r[spend_col] for r in rows[:-1]), plan.totals["spend"])
+    assert math.isclose(rows[-1][spend_col], plan.totals["spend"])
+    codes = {r[2]: r[1] for r in book["Data dictionary"].iter_rows(min_row=2, values_only=True)}
+    assert set(codes) >= {c[0] for c in COLUMNS}
+    assert codes["expected_signed"] == "Expected to sign"
+    by_code = sheet_records(tmp_path / "plan.xlsx", "Plan")
+    assert [r["creators"] for r in by_code] == list(plan.allocation["creators"])
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:

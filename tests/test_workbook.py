@@ -14,6 +14,7 @@ import mixopt
 from mixopt.analysis.compare import compare_plans
 from mixopt.analysis.frontier import trace_frontier
 from mixopt.analysis.sweep import run_sweep
+from mixopt.outputs.readback import header_codes, sheet_records
 from mixopt.outputs.run_files import write_run_outputs
 from mixopt.outputs.workbook import Deliverable
 from mixopt.scenario.fields import parse_values
@@ -26,9 +27,13 @@ def sweep():
 
 
 def _sheet_rows(path: Path, sheet: str) -> list[dict]:
-    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    """A sheet's rows keyed by column code (the headers are planner words)."""
+    return sheet_records(path, sheet)
+
+
+def _summary(path: Path) -> dict:
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    return {r[0]: r[1] for r in ws.iter_rows(min_row=2, max_col=2, values_only=True)}
 
 
 def test_sweep_workbook_figures_equal_the_api(sweep, tmp_path: Path) -> None:
@@ -44,10 +49,11 @@ def test_sweep_workbook_figures_equal_the_api(sweep, tmp_path: Path) -> None:
             assert math.isclose(row["spend"], point.plan.totals["spend"], rel_tol=1e-12)
     book = openpyxl.load_workbook(tmp_path / "sweep.xlsx")
     assert book.sheetnames == ["Summary", "Sweep", "Assumptions", "Data dictionary"]
-    summary = {r["field"]: r["value"] for r in _sheet_rows(tmp_path / "sweep.xlsx", "Summary")}
-    assert summary["scenario_sha256"] == sweep.scenario.content_hash
-    assert summary["solver_version"].startswith("HiGHS")
-    documented = {(r["sheet"], r["column"]) for r in _sheet_rows(tmp_path / "sweep.xlsx", "Data dictionary")}
+    summary = _summary(tmp_path / "sweep.xlsx")
+    assert summary["Scenario file SHA-256"] == sweep.scenario.content_hash
+    assert summary["Solver version"].startswith("HiGHS")
+    documented = set(header_codes(tmp_path / "sweep.xlsx").items())
+    documented = {(sheet, code) for (sheet, _header), code in documented}
     assert {("Sweep", c) for c in sweep.table().columns} <= documented
 
 
@@ -84,4 +90,5 @@ def test_frontier_and_comparison_workbooks_read_back(tmp_path: Path) -> None:
     write_run_outputs(Deliverable(comparison=compare_plans(plans)), tmp_path / "c", charts=False)
     rows = _sheet_rows(tmp_path / "c" / "compare.xlsx", "Comparison")
     spend = next(r for r in rows if r["item"] == "spend")
-    assert spend[plans[0].scenario.name] == plans[0].totals["spend"]
+    assert spend["A"] == plans[0].totals["spend"] and spend["B"] == plans[1].totals["spend"]
+    assert math.isclose(spend["B minus A"], plans[1].totals["spend"] - plans[0].totals["spend"], abs_tol=1e-9)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from mixopt.outputs.cells import csv_text
 from mixopt.outputs.columns import COLUMNS, TOTAL_KEYS, plan_table
 from mixopt.outputs.files import clean, write_text
 from mixopt.scenario.outcomes import posts_splits
@@ -41,11 +42,15 @@ def _allocation_records(allocation: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def plan_csv(plan: Plan) -> str:
-    """plan.csv: one row per (tier, platform) cell and a final ``total`` row."""
+    """plan.csv: one row per (tier, platform) cell and a final ``total`` row; text cells are
+    neutralised against spreadsheet formulas (``outputs.cells.csv_text``)."""
+    import csv
+
     frame = _table_rows(plan)
     out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     names = [c[0] for c in COLUMNS]
-    out.write(",".join(names) + "\n")
+    writer.writerow(names)
     totals = dict(plan.totals)
     total_row = {name: totals.get(name, "") for name in names}
     total_row.update({"tier": "total", "platform": "all"})
@@ -55,14 +60,14 @@ def plan_csv(plan: Plan) -> str:
         for name, _unit, _doc, decimals in COLUMNS:
             value = record.get(name, "")
             if decimals < 0 or isinstance(value, str):
-                cells.append(str(value))
+                cells.append(csv_text(str(value)))
             elif value is None or (isinstance(value, float) and math.isnan(value)):
                 cells.append("")
             elif decimals == 0:
                 cells.append(str(int(round(float(value)))))
             else:
                 cells.append(f"{float(value):.{decimals}f}")
-        out.write(",".join(cells) + "\n")
+        writer.writerow(cells)
     return out.getvalue()
 
 
@@ -126,8 +131,8 @@ def plan_json(plan: Plan) -> str:
 
 
 def write_xlsx(plan: Plan, path: Path) -> None:
-    """plan.xlsx: Summary, Plan, Mix by tier (with a chart), Binding rules, (Your mix),
-    Assumptions, Data dictionary."""
+    """plan.xlsx: Summary (with the mix by tier, its chart and what limits the plan), Plan (with a
+    total row), (Your mix), Assumptions, Data dictionary."""
     from mixopt.outputs.workbook import Deliverable, write_workbook
 
     write_workbook(Path(path), Deliverable(plan=plan))

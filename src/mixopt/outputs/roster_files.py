@@ -4,17 +4,26 @@ stable order, provenance in every file, atomic writes, no timestamps."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from mixopt.outputs.cells import frame_csv, printable, printable_frame
 from mixopt.outputs.files import clean, write_atomic, write_text
-from mixopt.outputs.workbook import COLUMN_DOCS, _Book
+from mixopt.outputs.labels import objective_kind
+from mixopt.outputs.sheets import Book
+from mixopt.outputs.standard_sheets import (
+    PROVENANCE_LABELS,
+    dictionary_sheet,
+    limit_facts,
+    mix_block,
+    plan_facts,
+    summary_sheet,
+    tier_docs,
+)
 from mixopt.roster.plan import RosterPlan
 from mixopt.roster.replan import Replan
 from mixopt.version import mixopt_version
@@ -23,7 +32,7 @@ __all__ = ["roster_plan_csv", "roster_plan_json", "roster_plan_dict", "format_ro
            "ROSTER_COLUMN_DOCS", "replan_dict", "replan_json", "changes_csv", "format_replan_table",
            "write_replan_outputs"]
 
-#: Unit and meaning of the roster-only columns (tier-mode columns are documented in workbook.COLUMN_DOCS).
+#: Unit and meaning of the roster-only columns (tier-mode columns: standard_sheets.COLUMN_DOCS).
 ROSTER_COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "id": ("", "the creator's id from the creator table"),
     "platform": ("", "instagram, tiktok, youtube, ..."),
@@ -78,10 +87,9 @@ def _goal(plan: RosterPlan) -> str:
 
 
 def roster_plan_csv(plan: RosterPlan) -> str:
-    """plan.csv in roster mode: one row per chosen creator, in roster order."""
-    buffer = io.StringIO()
-    plan.selected.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
-    return buffer.getvalue()
+    """plan.csv in roster mode: one row per chosen creator, in roster order (followers and posts
+    as whole numbers, text cells neutralised against spreadsheet formulas)."""
+    return frame_csv(plan.selected)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -138,8 +146,8 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
     s = plan.scenario
     sol = plan.solution
     t = plan.totals
-    lines = [f"mixopt {mixopt_version()}  scenario: {s.name}  ({s.source_file})",
-             f"Creator table: {plan.roster.source_file}  ({len(plan.roster):,} creators"
+    lines = [f"mixopt {mixopt_version()}  scenario: {printable(s.name)}  ({printable(s.source_file)})",
+             f"Creator table: {printable(plan.roster.source_file)}  ({len(plan.roster):,} creators"
              + (f", {plan.roster.skipped_rows:,} bad rows skipped" if plan.roster.skipped_rows else "") + ")",
              f"Status: {sol.status.value}, certified gap {100 * (sol.gap or 0):.3f}% "
              f"(best possible {_n(sol.bound, 2)})   goal: {_goal(plan)}   method: {sol.method}", ""]
@@ -149,27 +157,30 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
                  + (f", revenue {_n(t['revenue'])} {s.currency}, ROI {_n(t['roi'], 2)}" if not math.isnan(t['revenue'])
                     else "")
                  + f", CPE {_n(t['cpe'], 2)}, CPA {_n(t['cpa'], 2)}")
-    lines += ["", "By tier:", plan.by_tier.to_string(index=False, float_format=lambda v: f"{v:,.0f}"),
-              "", "By platform:", plan.by_platform.to_string(index=False, float_format=lambda v: f"{v:,.0f}")]
+    lines += ["", "By tier:", printable_frame(plan.by_tier).to_string(index=False, float_format=lambda v: f"{v:,.0f}"),
+              "", "By platform:",
+              printable_frame(plan.by_platform).to_string(index=False, float_format=lambda v: f"{v:,.0f}")]
     shown = plan.selected.sort_values("spend", ascending=False, kind="stable").head(top).copy()
     shown["followers"] = shown["followers"].map(lambda v: f"{v:,.0f}")
     shown["posts"] = shown["posts"].map(lambda v: f"{v:.0f}")
     lines += ["", f"Top {len(shown)} chosen creators by spend (all {len(plan.selected):,} in plan.csv):",
-              shown[["id", "platform", "tier", "followers", "category", "posts", "spend", "reach", "engagements",
-                     "conversions"]].to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
+              printable_frame(shown[["id", "platform", "tier", "followers", "category", "posts", "spend", "reach",
+                                     "engagements", "conversions"]]).to_string(index=False,
+                                                                               float_format=lambda v: f"{v:,.1f}")]
     binding = [c for c in plan.checks if abs(c.slack) <= 1e-6 * max(1.0, abs(c.limit)) and c.rule not in
                ("must_include", "exclude", "posts_per_creator")]
     if binding:
-        lines += ["", "Rules at their limit:"] + [f"  - {c.label}: {_n(c.value, 2)} {c.sense} {_n(c.limit, 2)}"
-                                                  for c in binding]
+        lines += ["", "Rules at their limit:"] + [f"  - {printable(c.label)}: {_n(c.value, 2)} {c.sense} "
+                                                  f"{_n(c.limit, 2)}" for c in binding]
     if plan.marginals:
         lines += ["", "What limits the plan (one more unit of each rule, re-solved):"]
-        lines += [f"  - {m.explanation}" for m in plan.marginals]
+        lines += [f"  - {printable(m.explanation)}" for m in plan.marginals]
     lines += _reserve_lines(plan)
     lines += ["", "Every rule re-checked on the chosen creators: "
-              + ("all hold." if plan.feasible else "BROKEN: " + "; ".join(c.label for c in plan.checks if not c.holds))]
+              + ("all hold." if plan.feasible else "BROKEN: " + "; ".join(printable(c.label) for c in plan.checks
+                                                                          if not c.holds))]
     if plan.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
+        lines += ["", "Notes:"] + [f"  - {printable(n)}" for n in plan.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -191,66 +202,55 @@ def _reserve_lines(plan: RosterPlan) -> list[str]:
     return ["", line + "."]
 
 
-def _fast_frame(book: _Book, name: str, frame: pd.DataFrame, decimals: dict[str, int]) -> None:
-    """A large table, one ``write_row`` per row with number formats set per column (a million-creator
-    roster chooses tens of thousands)."""
-    ws = book.wb.add_worksheet(name)
-    ws.write_row(0, 0, [str(c) for c in frame.columns], book.bold)
-    for c, column in enumerate(frame.columns):
-        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
-        fmt = book.formats.get(decimals.get(str(column), 2), book.formats[2]) if numeric else None
-        ws.set_column(c, c, 14, fmt)
-    values = frame.astype(object).to_numpy()
-    for c, column in enumerate(frame.columns):
-        if pd.api.types.is_bool_dtype(frame[column]):
-            values[:, c] = np.where(frame[column].to_numpy(dtype=bool), "yes", "no")
-    values[~frame.notna().to_numpy()] = None  # an empty cell (no replacement, no value), never NaN
-    for r, row in enumerate(values.tolist(), start=1):
-        ws.write_row(r, 0, row)
-    ws.freeze_panes(1, 0)
-    book.columns_seen += [(name, str(c)) for c in frame.columns]
+def _roster_docs(code: str) -> tuple[str, str]:
+    return ROSTER_COLUMN_DOCS.get(code) or tier_docs(code)
 
 
 def _write_xlsx(plan: RosterPlan, target: Path, changes: pd.DataFrame | None = None) -> None:
-    book = _Book(target, f"mixopt roster: {plan.scenario.name}")
-    ws = book.wb.add_worksheet("Summary")
-    row = 0
-    for key, value in _provenance(plan).items():
-        ws.write_string(row, 0, key, book.bold)
-        ws.write_string(row, 1, str(value))
-        row += 1
-    facts = [("goal", _goal(plan)), ("status", plan.status.value), ("objective_value", plan.solution.objective),
-             ("bound", plan.solution.bound), ("gap", plan.solution.gap)]
-    facts += [(k, v) for k, v in plan.totals.items()]
-    for key, value in facts:
-        ws.write_string(row, 0, key, book.bold)
-        book.put(ws, row, 1, value, 6 if key == "gap" else 2)
-        row += 1
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 60)
-    decimals = {"followers": 0, "creators": 0, "posts": 0, "rank": 0, "acceptance_rate": 4, "fit_score": 4}
-    _fast_frame(book, "Selected creators", plan.selected, decimals)
+    s = plan.scenario
+    book = Book(target, f"mixopt roster: {s.name}", currency=s.currency)
+    prov = _provenance(plan)
+    facts = [(PROVENANCE_LABELS.get(k, k), str(v), "text") for k, v in prov.items()]
+    facts += [("Contents", "roster plan" + (", changes" if changes is not None else ""), "text"),
+              ("Creators in the table", len(plan.roster), "count")]
+    facts += plan_facts(plan, s)
+    facts.insert(len(prov) + 5, ("Best possible (certified bound)", plan.solution.bound,
+                                 objective_kind(plan.objective_label)))
+    facts += limit_facts(plan) + [("Note", n, "text") for n in plan.notes]
+    ws = summary_sheet(book, facts)
+    mix_block(book, ws, "Summary", plan.by_tier)
+    book.table(book.sheet("Selected creators"), plan.selected, total=_total(plan.selected, plan.totals))
     if changes is not None:
-        _fast_frame(book, "Changes", changes, decimals)
-    tiers = book.frame("By tier", plan.by_tier, decimals)
-    chart = book.wb.add_chart({"type": "column"})
-    n = len(plan.by_tier)
-    chart.add_series({"name": "spend", "categories": ["By tier", 1, 0, n, 0], "values": ["By tier", 1, 2, n, 2]})
-    chart.set_title({"name": "Spend by tier"})
-    tiers.insert_chart(1, 8, chart)
-    book.frame("By platform", plan.by_platform, decimals)
-    _fast_frame(book, "Reserves", plan.reserves, decimals)
+        book.table(book.sheet("Changes"), changes)
+    tiers = book.sheet("By tier")
+    table = book.table(tiers, plan.by_tier, total=_total(plan.by_tier, plan.totals, "tier"))
+    if len(plan.by_tier):
+        book.column_chart(tiers, (1, len(plan.by_tier.columns) + 1), "By tier",
+                          (table.first_row, table.first_row + len(plan.by_tier) - 1, 0),
+                          [((0, table.col("spend")), (table.first_row, table.first_row + len(plan.by_tier) - 1,
+                                                      table.col("spend")))],
+                          title="Spend by tier", y_title=book.axis_title("spend", "money"), y_kind="money", x_title="tier",
+                          size=(480, 300))
+    book.table(book.sheet("By platform"), plan.by_platform, total=_total(plan.by_platform, plan.totals, "platform"))
+    book.table(book.sheet("Reserves"), plan.reserves)
     checks = pd.DataFrame([{"rule": c.rule, "label": c.label, "value": c.value, "sense": c.sense, "limit": c.limit,
-                            "slack": c.slack, "holds": c.holds} for c in plan.checks])
-    book.frame("Rule checks", checks)
-    docs = book.wb.add_worksheet("Data dictionary")
-    docs.write_row(0, 0, ["sheet", "column", "unit", "meaning"], book.bold)
-    for r, (sheet, column) in enumerate(book.columns_seen, start=1):
-        unit, meaning = ROSTER_COLUMN_DOCS.get(column) or COLUMN_DOCS.get(column, ("", ""))
-        docs.write_row(r, 0, [sheet, column, unit, meaning])
-    docs.set_column(0, 1, 20)
-    docs.set_column(3, 3, 80)
+                            "slack": c.slack, "holds": c.holds} for c in plan.checks],
+                          columns=["rule", "label", "value", "sense", "limit", "slack", "holds"])
+    book.table(book.sheet("Rule checks"), checks, kinds={"value": "decimal2"})
+    dictionary_sheet(book, _roster_docs)
     book.close()
+
+
+def _total(frame: pd.DataFrame, totals: dict[str, float], label_column: str = "id") -> dict[str, Any]:
+    """The bold total row under a table: the plan's totals for the columns that are sums."""
+    sums = ("creators", "posts", "spend", "fees", "product_cost", "handling_cost", "reach", "impressions",
+            "engagements", "conversions", "revenue")
+    row: dict[str, Any] = {c: totals.get(c) for c in frame.columns if c in sums}
+    if "creators" not in frame.columns and label_column == "id":
+        row[label_column] = f"Total: {int(totals.get('creators', len(frame))):,} creators"
+    else:
+        row[label_column] = "Total"
+    return row
 
 
 def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str | None = None,
@@ -262,9 +262,7 @@ def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str
     write_text(paths[0], roster_plan_csv(plan))
     write_text(paths[1], plan_json_text if plan_json_text is not None else roster_plan_json(plan))
     write_atomic(paths[2], lambda tmp: _write_xlsx(plan, tmp, changes))
-    buffer = io.StringIO()
-    plan.reserves.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
-    write_text(paths[3], buffer.getvalue())
+    write_text(paths[3], frame_csv(plan.reserves))
     return paths
 
 
@@ -273,9 +271,7 @@ def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str
 
 def changes_csv(result: Replan) -> str:
     """changes.csv: one row per creator the re-plan adds, drops or gives other posts."""
-    buffer = io.StringIO()
-    result.changes.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
-    return buffer.getvalue()
+    return frame_csv(result.changes)
 
 
 def _id_source(ids: Any) -> dict[str, Any]:
@@ -309,17 +305,18 @@ def _change_rows(frame: pd.DataFrame, title: str, cur: str) -> list[str]:
         return ["", f"{title}: none"]
     shown = frame[["id", "why", "platform", "tier", "category", "spend", "reach", "engagements", "conversions",
                    "objective_change"]].rename(columns={"spend": f"spend {cur}", "objective_change": "goal change"})
-    return ["", f"{title} ({len(frame):,}):", shown.to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
+    return ["", f"{title} ({len(frame):,}):",
+            printable_frame(shown).to_string(index=False, float_format=lambda v: f"{v:,.1f}")]
 
 
 def format_replan_table(result: Replan) -> str:
     """What ``mixopt replan`` prints: what changed against the original plan, then the re-plan."""
     s = result.plan.scenario
     original = result.original
-    lines = [f"mixopt {mixopt_version()}  replan  scenario: {s.name}  ({s.source_file})",
-             f"Signed: {len(set(result.signed.ids)):,} creators kept in ({result.signed.file}); declined: "
-             f"{len(set(result.declined.ids)):,} creators left out ({result.declined.file})",
-             f"Original plan: what 'mixopt solve {s.source_file}' gives, recomputed ({original.status.value}, "
+    lines = [f"mixopt {mixopt_version()}  replan  scenario: {printable(s.name)}  ({printable(s.source_file)})",
+             f"Signed: {len(set(result.signed.ids)):,} creators kept in ({printable(result.signed.file)}); declined: "
+             f"{len(set(result.declined.ids)):,} creators left out ({printable(result.declined.file)})",
+             f"Original plan: what 'mixopt solve {printable(s.source_file)}' gives, recomputed ({original.status.value}, "
              f"certified gap {100 * (original.gap or 0):.3f}%)", "", "What changed:"]
     totals = result.totals_change.copy()
     decimals = [1 if m == "conversions" or m == "objective (conversions)" else 0 for m in totals["measure"]]

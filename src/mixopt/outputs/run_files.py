@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
@@ -10,23 +9,23 @@ from typing import Any
 
 import pandas as pd
 
+from mixopt.outputs.cells import frame_csv
 from mixopt.outputs.files import clean, write_text
 
 __all__ = ["run_tables", "table_csv", "table_json", "write_run_outputs"]
 
 
 def _frame_csv(frame: pd.DataFrame, provenance: dict[str, str]) -> str:
-    """A table as CSV with fixed rounding and the provenance repeated in trailing columns."""
+    """A table as CSV with fixed rounding (counts as whole numbers), text cells neutralised
+    against spreadsheet formulas, and the provenance repeated in trailing columns."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:  # text and numbers mixed (a comparison's plan columns): same rounding
-            out[column] = out[column].map(
-                lambda v: (f"{v:.6f}" if math.isfinite(v) else None) if isinstance(v, float) else v)
     for key in ("scenario_sha256", "mixopt_version", "solver_version"):
         out[key] = provenance[key]
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
-    return buffer.getvalue()
+    count_rows = None
+    if {"section", "item"} <= set(out.columns):  # a comparison: rows of creators, posts and invites
+        count_rows = [s in ("creators", "posts") or s == "totals" and i in ("creators", "posts", "invites")
+                      for s, i in zip(out["section"], out["item"])]
+    return frame_csv(out, count_rows=count_rows)
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

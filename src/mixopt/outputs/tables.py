@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from mixopt.outputs.cells import printable
 from mixopt.scenario.outcomes import posts_split_text, posts_splits
 from mixopt.tier.plan import Plan
 
@@ -20,18 +21,18 @@ def format_table(plan: Plan) -> str:
     """The plan as a terminal report a planner can read top to bottom."""
     s = plan.scenario
     cur = s.currency
-    lines = [f"mixopt {plan.mixopt_version}  scenario: {s.name}  ({s.source_file})"]
+    lines = [f"mixopt {plan.mixopt_version}  scenario: {printable(s.name)}  ({printable(s.source_file)})"]
     gap = "" if plan.gap is None or not plan.status.has_plan else f", gap {plan.gap:.2%}"
-    goal = "minimise spend" if plan.objective_label == "spend" else f"maximise {plan.objective_label}"
+    goal = "minimise spend" if plan.objective_label == "spend" else f"maximise {printable(plan.objective_label)}"
     lines.append(f"Status: {plan.status.value}{gap}   goal: {goal}   solver: {plan.solver_version}")
     if not plan.status.has_plan:
-        lines += [f"  note: {n}" for n in plan.notes]
+        lines += [f"  note: {printable(n)}" for n in plan.notes]
         return "\n".join(lines) + "\n"
     used = plan.allocation[plan.allocation["creators"] > 0]
     header = ["tier", "platform", "creators", "posts", "creators x posts", "invites", f"spend {cur}", "reach",
               "engagements", "conversions", "CPE", "CPA"]
     body = [
-        [r.tier, r.platform, _n(r.creators), _n(r.posts), posts_split_text(split, "+"), _n(r.invites), _n(r.spend),
+        [printable(r.tier), printable(r.platform), _n(r.creators), _n(r.posts), posts_split_text(split, "+"), _n(r.invites), _n(r.spend),
          _n(r.reach), _n(r.engagements), _n(r.conversions, 1), _n(r.cpe, 2), _n(r.cpa, 2)]
         for r, split in zip(used.itertuples(index=False), posts_splits(used))
     ]
@@ -54,13 +55,13 @@ def format_table(plan: Plan) -> str:
     lines += ["", "Totals: " + ", ".join(kpis)]
     if plan.marginals:
         lines += ["", "What limits the plan (one more unit of each rule, re-solved):"]
-        lines += [f"  - {m.explanation}" for m in plan.marginals]
+        lines += [f"  - {printable(m.explanation)}" for m in plan.marginals]
     if plan.baseline is not None:
         b = plan.baseline
-        verdict = "follows every rule" if b.feasible else "breaks: " + "; ".join(c.label for c in b.broken_rules[:3])
+        verdict = "follows every rule" if b.feasible else "breaks: " + "; ".join(printable(c.label) for c in b.broken_rules[:3])
         lines += ["", f"Your mix ({verdict}):",
                   f"  {plan.objective_label}: yours {_n(b.objective_value)} vs optimised {_n(plan.objective_value)}"
                   f"; spend yours {_n(b.totals['spend'])} vs optimised {_n(t['spend'])} {cur}"]
     if plan.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
+        lines += ["", "Notes:"] + [f"  - {printable(n)}" for n in plan.notes]
     return "\n".join(lines) + "\n"
