@@ -159,6 +159,33 @@ def test_resume_tries_failed_points_again_and_follows_the_solver_settings(tmp_pa
     assert "16 solved" in other.stdout  # another solver: other point keys
 
 
+def test_an_interrupted_batch_keeps_its_points_and_resume_finishes_it(tmp_path: Path) -> None:
+    from mixopt.analysis.batch import grid_points
+    from mixopt.analysis.batch_run import Where, run_batch
+    from mixopt.outputs.batch_files import PARTIAL, BatchLayout, write_checkpoint
+    from mixopt.scenario.load import load_scenario
+
+    out = tmp_path / "out"
+    out.mkdir()
+    points = grid_points(load_scenario(HAND), [("budget", [1000.0, 1500.0, 2000.0, 2500.0, 3000.0])])
+    layout = BatchLayout(("budget",), (), ("creators_nano", "creators_micro"))
+
+    def stop_after_three(done: int, _total: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(points, Where(workers=1), progress=stop_after_three,
+                  checkpoint=lambda rows: write_checkpoint(out, rows, layout))
+    assert [r["point"] for r in pq.read_table(out / PARTIAL).to_pylist()] == [1, 2, 3]
+    result = batch(out, HAND, "--grid", "budget=1000:3000:500", "--workers", "1", "--resume")
+    assert "2 solved on this process, 3 taken from the earlier output" in result.stdout
+    assert not (out / PARTIAL).exists()
+    fresh = tmp_path / "fresh"
+    batch(fresh, HAND, "--grid", "budget=1000:3000:500", "--workers", "1")
+    assert (fresh / "batch.csv").read_bytes() == (out / "batch.csv").read_bytes()
+
+
 def test_batch_parquet_reads_back_with_pyarrow_as_the_csv_with_types(tmp_path: Path) -> None:
     import pyarrow as pa
 
@@ -176,10 +203,23 @@ def test_batch_parquet_reads_back_with_pyarrow_as_the_csv_with_types(tmp_path: P
     for row, text in zip(table.to_pylist(), csv_rows(out)):
         assert str(row["point"]) == text["point"] and (row["error"] or "") == text["error"]
         assert ("" if row["objective_value"] is None else f"{row['objective_value']:.6f}") == text["objective_value"]
+    from mixopt.outputs.output_set import read_manifest, verify_output_set
+
+    assert verify_output_set(out) == []  # the three files moved into place together, run.json last
+    assert [entry["name"] for entry in read_manifest(out)["files"]] == ["batch.csv", "batch.parquet", "batch.xlsx"]
     with zipfile.ZipFile(out / "batch.xlsx") as book:
         chart = book.read("xl/charts/chart1.xml").decode("utf-8")
     assert "<c:scatterChart>" in chart and "Chart!$A$2:$A$3" in chart  # the objective over the first field
     assert chart.count("<c:ser>") == 8  # one line per combination of the other three fields
+
+
+def test_set_values_apply_to_every_point_as_if_written_in_the_file(tmp_path: Path) -> None:
+    batch(tmp_path / "set", HAND, "--grid", "budget=1000,2000", "--set", "rules.max_creators=4", "--workers", "1")
+    batch(tmp_path / "grid", HAND, "--grid", "budget=1000,2000", "--grid", "rules.max_creators=4", "--workers", "1")
+    with_set = pq.read_table(tmp_path / "set" / "batch.parquet").to_pylist()
+    gridded = pq.read_table(tmp_path / "grid" / "batch.parquet").to_pylist()
+    assert [r["point_key"] for r in with_set] == [r["point_key"] for r in gridded]
+    assert [r["creators"] for r in with_set] == [4, 4]
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:

@@ -149,17 +149,17 @@ def _plain(value: object) -> float | int:
     return value
 
 
-def file_points(paths: Sequence[Path], *, solver: str | None = None, time_limit_s: float | None = None,
-                mip_gap: float | None = None) -> list[BatchPoint]:
-    """One point per scenario file, read and validated here; a file that cannot be read is a failed
-    point (its error line), never the end of the batch."""
+def file_points(paths: Sequence[Path], settings: Sequence[str] = (), *, solver: str | None = None,
+                time_limit_s: float | None = None, mip_gap: float | None = None) -> list[BatchPoint]:
+    """One point per scenario file, read and validated here (with the ``--set`` ``settings`` applied
+    to each); a file that cannot be read is a failed point (its error line), never the end of the batch."""
     from mixopt.scenario.load import load_scenario
 
     digests: dict[str, str] = {}
     points = []
     for index, path in enumerate(paths, start=1):
         try:
-            loaded = load_scenario(path)
+            loaded = load_scenario(path, settings) if settings else load_scenario(path)
         except MixoptError as err:
             key = hashlib.sha256(f"unreadable scenario {path} {_file_digest(str(path))}".encode()).hexdigest()
             points.append(BatchPoint(index=index, scenario=str(path), key=key, error=one_line(err)))

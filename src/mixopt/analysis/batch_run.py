@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,14 +63,41 @@ def _in_process(payloads: Sequence[dict[str, Any]]) -> Iterator[Rows]:
         yield solve_points([payload])
 
 
+def _ignore_interrupts() -> None:
+    """In a pool worker: Ctrl-C is for the coordinator, which stops the pool (no traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Processes started inside inherit an ignored Ctrl-C (the forkserver, and the workers it forks)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _process_pool(payloads: Sequence[dict[str, Any]], workers: int) -> Iterator[Rows]:
     import multiprocessing
+    import multiprocessing.forkserver
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["mixopt.analysis.batch", "mixopt.api"])
+    with _interrupts_ignored():  # only while the server process starts (it imports mixopt after)
+        multiprocessing.forkserver.ensure_running()
     chunks = chunks_of(payloads, workers)
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                             initializer=_ignore_interrupts) as pool:
         futures = {pool.submit(solve_points, chunk): chunk for chunk in chunks}
         try:
             for future in as_completed(futures):
@@ -143,43 +171,43 @@ def _local_cluster(workers: int) -> Any:
 
 def compute_rows(payloads: Sequence[dict[str, Any]], where: Where,
                  progress: Callable[[int, int], None] | None = None) -> Iterator[Rows]:
-    """The rows of ``payloads``, a few at a time, in the order they finish (not grid order)."""
+    """The rows of ``payloads``, a few at a time, in the order they finish (not grid order).
+
+    ``progress(done, total)`` is called once the caller has taken each batch of rows.
+    """
     total = len(payloads)
     if total == 0:
         return
-    done = 0
     workers = where.workers or default_workers()
-    if where.scheduler is not None:
-        client = _connect(where)
-        try:
+    client = cluster = None
+    try:
+        if where.scheduler is not None:
+            client = _connect(where)
             _check_versions(client, where.scheduler)
             count = max(1, len(client.scheduler_info().get("workers", {})))
             source: Iterator[Rows] = _dask(payloads, client, count)
+        elif workers == 1 or total == 1:
+            source = _in_process(payloads)
+        elif where.local == "dask":
+            cluster, client = _local_cluster(workers)
+            source = _dask(payloads, client, workers)
+        else:
+            source = _process_pool(payloads, workers)
+        done = 0
+        try:
             for rows in source:
+                yield rows
                 done += len(rows)
                 if progress is not None:
                     progress(done, total)
-                yield rows
         finally:
-            client.close()
-        return
-    cluster = None
-    if workers == 1 or total == 1:
-        source = _in_process(payloads)
-    elif where.local == "dask":
-        cluster, client = _local_cluster(workers)
-        source = _dask(payloads, client, workers)
-    else:
-        source = _process_pool(payloads, workers)
-    try:
-        for rows in source:
-            done += len(rows)
-            if progress is not None:
-                progress(done, total)
-            yield rows
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()  # cancel what has not started and stop the pool now, not when collected
     finally:
-        if cluster is not None:
+        if client is not None:
             client.close()
+        if cluster is not None:
             cluster.close()
 
 

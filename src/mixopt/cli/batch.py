@@ -12,10 +12,14 @@ from mixopt.analysis.batch_run import BatchRun, Where
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     advance,
-    check_out,
+    commit_out,
+    open_out,
     planner_errors,
     progress_bar,
+    read_scenario,
+    set_option,
     solver_options,
+    stage,
     usage_error,
 )
 from mixopt.cli.text import num, value_text
@@ -109,10 +113,11 @@ def _summary(run: BatchRun, title: str, where_text: str, fields: tuple[str, ...]
               help="Processes on this machine (default: every core; 1 solves in this process).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
               help="Run on an existing Dask cluster: the address of its scheduler ('dask scheduler' prints it).")
+@set_option
 @solver_options
 def batch(scenarios: tuple[Path, ...], grid_specs: tuple[str, ...], out_dir: Path, resume: bool,
-          workers: int | None, scheduler: str | None, solver: str | None, time_limit_s: float | None,
-          mip_gap: float | None) -> None:
+          workers: int | None, scheduler: str | None, settings: tuple[str, ...], solver: str | None,
+          time_limit_s: float | None, mip_gap: float | None) -> None:
     """Solve many plans and collect one table: SCENARIO over a grid of field values (--grid), or every
     scenario file given (a folder: its .yaml files).
 
@@ -128,10 +133,15 @@ def batch(scenarios: tuple[Path, ...], grid_specs: tuple[str, ...], out_dir: Pat
       mixopt batch scenarios/sales_push.yaml --grid budget=10000:60000:1000 --out results/batch \\
           --scheduler tcp://10.0.0.5:8786
     """
-    import mixopt
     from mixopt.analysis.batch import file_points, grid_points, tier_columns
     from mixopt.analysis.batch_run import pending, run_batch
-    from mixopt.outputs.batch_files import BatchLayout, read_batch, write_batch
+    from mixopt.outputs.batch_files import (
+        PARTIAL,
+        BatchLayout,
+        read_batch,
+        write_batch,
+        write_checkpoint,
+    )
     from mixopt.scenario.fields import field_value, with_field
 
     with planner_errors():
@@ -142,37 +152,34 @@ def batch(scenarios: tuple[Path, ...], grid_specs: tuple[str, ...], out_dir: Pat
                 usage_error("--grid", "needs exactly one scenario file",
                             "Run one scenario over a grid, or drop --grid to solve every scenario given",
                             " ".join(str(s) for s in scenarios))
-            base = mixopt.load_scenario(scenarios[0])
+            base = read_scenario(scenarios[0], settings)
             points = grid_points(base, grids, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
             counts = tuple(p for p, _ in grids if isinstance(field_value(with_field(base, p, 1.0), p), int))
             title = (f"Batch of {base.source_file} over " +
                      " x ".join(f"{p} ({len(v)} values)" for p, v in grids))
         else:
-            points = file_points(_scenario_files(scenarios), solver=solver, time_limit_s=time_limit_s,
+            points = file_points(_scenario_files(scenarios), settings, solver=solver, time_limit_s=time_limit_s,
                                  mip_gap=mip_gap)
-            counts = ()
+            base, counts = None, ()
             title = f"Batch of {len(points)} scenario{'s' if len(points) != 1 else ''}"
         layout = BatchLayout(tuple(p for p, _ in grids), counts, tuple(tier_columns(points)))
-        check_out(out_dir)
+        out = open_out(out_dir, *([base] if base is not None else []))
+        assert out is not None
         earlier = read_batch(out_dir) if resume else []
         label = f"mixopt batch: {title}"
 
         def checkpoint(rows: list[dict[str, object]]) -> None:
-            write_batch(out_dir, rows, layout, label, workbook=False)
+            write_checkpoint(out_dir, rows, layout)
 
         try:
             with progress_bar(pending(points, earlier), "batch") as bar:
                 run = run_batch(points, where, earlier=earlier, progress=advance(bar), checkpoint=checkpoint)
         except KeyboardInterrupt:
-            click.echo(f"{out_dir}: stopped; the points done so far are in {out_dir / 'batch.csv'}. "
-                       f"Run the same command with --resume to finish.", err=True)
+            click.echo(f"{out_dir}: stopped; the points done so far are kept in {out_dir / PARTIAL} (the earlier "
+                       "batch files are as they were). Run the same command with --resume to finish.", err=True)
             sys.exit(130)
-        try:
-            written = write_batch(out_dir, run.rows, layout, label)
-        except OSError as err:
-            from mixopt.cli.common import cannot_write
-
-            cannot_write(out_dir, "--out", err)
+        written = commit_out(out, stage(out, lambda folder: write_batch(folder, run.rows, layout, label)))
+        (out_dir / PARTIAL).unlink(missing_ok=True)
         click.echo(_summary(run, title, where_text, layout.grid_fields, written), nl=False)
         if not any(r.get("objective_value") is not None for r in run.rows):
             if all(r.get("status") == "error" for r in run.rows):

@@ -1,8 +1,11 @@
 """A batch's table as ``batch.csv``, ``batch.parquet`` (pyarrow) and ``batch.xlsx`` (with a native
-chart of the objective over the first grid field), and the earlier table read back for ``--resume``.
+chart of the objective over the first grid field), the rows done so far of a running batch
+(``.mixopt-batch-partial.parquet``), and both read back for ``--resume``.
 
 One row per point in grid order; the same rows give the same bytes (fixed rounding, no
-timestamps). Every file is written atomically (a temporary file, then a rename).
+timestamps). Every file is written atomically (a temporary file, then a rename); the command line writes them
+into the run's output set (``mixopt.outputs.output_set``: staged, then moved into ``--out``
+together with ``run.json`` last).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from mixopt.analysis.batch import RESULT_COLUMNS
 from mixopt.errors import Issue, ScenarioError
 from mixopt.outputs.files import write_atomic, write_text
 
-__all__ = ["BatchLayout", "batch_csv", "batch_table", "write_batch", "read_batch", "BATCH_FILES", "COLUMN_MEANINGS"]
+__all__ = ["BatchLayout", "batch_csv", "batch_table", "write_batch", "write_checkpoint", "read_batch", "BATCH_FILES",
+           "PARTIAL", "COLUMN_MEANINGS"]
 
 BATCH_FILES = ("batch.csv", "batch.parquet", "batch.xlsx")
+PARTIAL = ".mixopt-batch-partial.parquet"  # the rows done so far while a batch runs (not part of the output set)
 _FIXED_TIME = _dt.datetime(2000, 1, 1)
 _MAX_SERIES = 16
 _INT_COLUMNS = {"point", "creators", "posts"}
@@ -220,26 +225,26 @@ def _chart(wb: Any, bold: Any, rows: Sequence[dict[str, Any]], layout: BatchLayo
     ws.set_column(0, 0, 18)
 
 
-def write_batch(out_dir: Path, rows: Sequence[dict[str, Any]], layout: BatchLayout, title: str, *,
-                workbook: bool = True) -> list[Path]:
-    """Write batch.csv and batch.parquet (and batch.xlsx unless ``workbook`` is False: a checkpoint)."""
+def write_batch(out_dir: Path, rows: Sequence[dict[str, Any]], layout: BatchLayout, title: str) -> list[Path]:
+    """Write batch.csv, batch.parquet and batch.xlsx into ``out_dir``."""
     out_dir = Path(out_dir)
     write_text(out_dir / "batch.csv", batch_csv(rows, layout))
     _write_parquet(out_dir / "batch.parquet", rows, layout)
-    written = [out_dir / "batch.csv", out_dir / "batch.parquet"]
-    if workbook:
-        _write_xlsx(out_dir / "batch.xlsx", rows, layout, title)
-        written.append(out_dir / "batch.xlsx")
-    return written
+    _write_xlsx(out_dir / "batch.xlsx", rows, layout, title)
+    return [out_dir / name for name in BATCH_FILES]
 
 
-def read_batch(out_dir: Path) -> list[dict[str, Any]]:
-    """The rows of an earlier ``batch.parquet`` in ``out_dir`` (none when there is none yet)."""
+def write_checkpoint(out_dir: Path, rows: Sequence[dict[str, Any]], layout: BatchLayout) -> Path:
+    """The rows done so far of a running batch, as ``.mixopt-batch-partial.parquet`` (what ``--resume``
+    reads after an interruption; removed once the batch's files are in place)."""
+    path = Path(out_dir) / PARTIAL
+    _write_parquet(path, rows, layout)
+    return path
+
+
+def _read_table(path: Path) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    path = Path(out_dir) / "batch.parquet"
-    if not path.exists():
-        return []
     try:
         table = pq.read_table(str(path))
     except Exception as err:  # noqa: BLE001  any unreadable file: one line
@@ -249,3 +254,14 @@ def read_batch(out_dir: Path) -> list[dict[str, Any]]:
         raise ScenarioError([Issue(str(path), "--resume", "is not a mixopt batch table (no point_key column)",
                                    "Remove it, or choose another --out folder")])
     return table.to_pylist()
+
+
+def read_batch(out_dir: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier run in ``out_dir``: its ``batch.parquet`` and, after an interruption,
+    its ``.mixopt-batch-partial.parquet`` (none when there is neither)."""
+    rows: list[dict[str, Any]] = []
+    for name in ("batch.parquet", PARTIAL):
+        path = Path(out_dir) / name
+        if path.is_file():
+            rows += _read_table(path)
+    return rows
