@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CSV_TRIGGERS", "csv_text", "csv_header", "printable", "printable_frame", "frame_csv", "is_count_column",
+__all__ = ["CSV_TRIGGERS", "csv_text", "csv_header", "csv_line", "printable", "printable_frame", "frame_csv", "is_count_column",
            "COUNT_COLUMNS"]
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection).
@@ -104,20 +104,25 @@ def frame_csv(frame: pd.DataFrame, decimals: int = 6, counts: Iterable[str] | No
     ``csv_text``. A count column with a fractional value (an LP preview) keeps its decimals.
     ``count_rows`` marks rows of counts (a comparison's creators rows): whole values there print
     as integers in every column."""
-    import csv
-
     extra = set(counts or ())
     columns = [str(c) for c in frame.columns]
     whole = {c: (is_count_column(c) or c in extra) and _whole(frame[c]) for c in columns}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(csv_header(columns))
+    buffer.write(csv_line(csv_header(columns)))
     if len(columns):
         matrix = frame.astype(object).to_numpy()
         for i, row in enumerate(matrix):
             counted = bool(count_rows[i]) if count_rows is not None else False
-            writer.writerow([_number(v, whole[c] or counted and _whole_value(v), decimals) for v, c in zip(row, columns)])
+            buffer.write(csv_line([_number(v, whole[c] or counted and _whole_value(v), decimals)
+                                   for v, c in zip(row, columns)]))
     return buffer.getvalue()
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    """One CSV record ending in LF: a cell holding a comma, a quote, a line feed or a carriage
+    return is quoted (the csv module leaves a lone carriage return unquoted, which readers
+    take for a line break)."""
+    return ",".join('"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',"\r\n') else c for c in cells) + "\n"
 
 
 def _whole_value(value: Any) -> bool:

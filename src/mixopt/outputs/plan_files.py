@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from mixopt.outputs.cells import csv_text
+from mixopt.outputs.cells import csv_line, csv_text
 from mixopt.outputs.columns import COLUMNS, TOTAL_KEYS, plan_table
 from mixopt.outputs.files import clean, write_text
 from mixopt.scenario.outcomes import posts_splits
@@ -44,13 +44,10 @@ def _allocation_records(allocation: pd.DataFrame) -> list[dict[str, Any]]:
 def plan_csv(plan: Plan) -> str:
     """plan.csv: one row per (tier, platform) cell and a final ``total`` row; text cells are
     neutralised against spreadsheet formulas (``outputs.cells.csv_text``)."""
-    import csv
-
     frame = _table_rows(plan)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     names = [c[0] for c in COLUMNS]
-    writer.writerow(names)
+    out.write(csv_line(names))
     totals = dict(plan.totals)
     total_row = {name: totals.get(name, "") for name in names}
     total_row.update({"tier": "total", "platform": "all"})
@@ -67,7 +64,7 @@ def plan_csv(plan: Plan) -> str:
                 cells.append(str(int(round(float(value)))))
             else:
                 cells.append(f"{float(value):.{decimals}f}")
-        writer.writerow(cells)
+        out.write(csv_line(cells))
     return out.getvalue()
 
 
