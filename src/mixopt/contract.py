@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from mixopt.scenario.money import half_unit, is_currency_code
+from mixopt.scenario.money import exact, half_unit, is_currency_code
 from mixopt.solvers.types import SolveStatus
 
-__all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label"]
+__all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label", "efficiency_checks", "budget_share_checks"]
 
 _REL_TOL = 1e-6
 
@@ -59,6 +59,41 @@ def rule_check(rule: str, label: str, unit: str, value: float, sense: str, limit
     else:
         holds = slack >= -float(tolerance)
     return RuleCheck(rule, label, unit, float(value), float(limit), sense, float(slack), bool(holds))
+
+
+def efficiency_checks(s: Any, totals: dict[str, float]) -> list[RuleCheck]:
+    """Profit and ROI floors and the CPA / CPE / CPM ceilings, each in its linear form (money
+    against money, to half a minor unit): profit >= floor, profit >= roi x spend, spend <= cpa x
+    conversions, spend <= cpe x engagements, spend <= cpm x impressions / 1,000. The same in roster mode."""
+    cur = s.currency
+    checks = []
+    if s.targets.profit is not None:
+        checks.append(rule_check("target[profit]", f"profit target ({s.targets.profit:,.0f} {cur})", cur,
+                                 totals["profit"], ">=", s.targets.profit))
+    if s.targets.roi is not None:
+        checks.append(rule_check("target[roi]", f"ROI at least {s.targets.roi:g} (profit >= {s.targets.roi:g} x spend)",
+                                 cur, totals["profit"], ">=", s.targets.roi * totals["spend"]))
+    for name, kpi, per in (("cpa", "conversions", 1.0), ("cpe", "engagements", 1.0), ("cpm", "impressions", 1000.0)):
+        limit = getattr(s.limits, name)
+        if limit is not None:
+            checks.append(rule_check(f"limit[{name}]", f"{name.upper()} at most {limit:,.2f} {cur} (spend <= {limit:g} x "
+                                     f"{kpi}{' / 1,000' if per > 1 else ''})", cur, totals["spend"], "<=",
+                                     limit * totals[kpi] / per))
+    return checks
+
+
+def budget_share_checks(group: str, name: str, band: object, budget: float, cur: str, spend: float,
+                        money: Fraction) -> list[RuleCheck]:
+    """A tier's or platform's spend against a share of the budget (a fixed denominator), exactly."""
+    checks = []
+    low, high = getattr(band, "min_budget_share", None), getattr(band, "max_budget_share", None)
+    if low is not None:
+        checks.append(rule_check(f"{group}_budget_share_min[{name}]", f"{name} at least {low:.0%} of the budget", cur,
+                                 spend, ">=", low * budget, exact=(money, exact(low) * exact(budget))))
+    if high is not None:
+        checks.append(rule_check(f"{group}_budget_share_max[{name}]", f"{name} at most {high:.0%} of the budget", cur,
+                                 spend, "<=", high * budget, exact=(money, exact(high) * exact(budget))))
+    return checks
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,12 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from mixopt.contract import RuleCheck, rule_check
+from mixopt.contract import (
+    RuleCheck,
+    budget_share_checks,
+    efficiency_checks,
+    rule_check,
+)
 from mixopt.roster.model import ROSTER_KPIS
 from mixopt.scenario.money import exact, exact_dot
 from mixopt.scenario.schema import Scenario
@@ -59,6 +64,15 @@ def resource_check(table: pd.DataFrame, picked: pd.DataFrame, column: str, sense
     return rule_check(f"{kind}[{column}]", label, column, used, sense, limit)
 
 
+def _totals_for_rules(s: Scenario, picked: pd.DataFrame) -> dict[str, float]:
+    """Spend, KPIs and profit of the chosen creators, for the efficiency rules."""
+    eco = s.economics
+    totals = {k: float(picked[k].sum()) for k in ("spend", *ROSTER_KPIS)}
+    aov = eco.average_order_value or 0.0
+    totals["profit"] = (aov * eco.margin_rate - eco.commission_per_conversion) * totals["conversions"] - totals["spend"]
+    return totals
+
+
 def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
                         posts: np.ndarray | None = None) -> list[RuleCheck]:
     """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
@@ -85,6 +99,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         revenue = float(picked["conversions"].sum()) * (s.economics.average_order_value or 0.0)
         checks.append(rule_check("target[revenue]", f"at least {s.targets.revenue:,.0f} {cur} revenue", cur, revenue, ">=",
                             s.targets.revenue))
+    checks += efficiency_checks(s, _totals_for_rules(s, picked))
     if s.rules.max_creators is not None:
         checks.append(rule_check("team_capacity", "team capacity", "creators", len(picked), "<=", s.rules.max_creators))
     for kind, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
@@ -101,6 +116,8 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
                 checks.append(rule_check(f"{kind}_spend_share_max[{name}]", f"{name} at most {band.max_spend_share:.0%} of spend",
                                     cur, g_spend, "<=", band.max_spend_share * spend,
                                     exact=(g_exact, exact(band.max_spend_share) * exact_total)))
+            if s.budget is not None:
+                checks += budget_share_checks(kind, name, band, s.budget, cur, g_spend, g_exact)
             if band.min_spend is not None:
                 checks.append(rule_check(f"{kind}_spend_min[{name}]", f"{name} spend", cur, g_spend, ">=", band.min_spend,
                                          exact=(g_exact, exact(band.min_spend))))
@@ -146,6 +163,8 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
                             "==", 0))
     for column, limit in s.roster.resource_caps.items():
         checks.append(resource_check(table, picked, column, "<=", limit))
+    for column, floor in s.roster.resource_floors.items():
+        checks.append(resource_check(table, picked, column, ">=", floor))
     missing = int((table["must_include"].to_numpy(dtype=bool) & ~chosen).sum())
     checks.append(rule_check("must_include", "every must-include creator chosen", "creators", missing, "==", 0))
     excluded = int((table["exclude"].to_numpy(dtype=bool) & chosen).sum())

@@ -67,7 +67,7 @@ def objective_vector(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
         assert obj.value_per_unit
         total = np.zeros(len(table))
         for kpi, weight in obj.value_per_unit.items():
-            total += weight * table[kpi].to_numpy(dtype=float)
+            total += weight * _per_creator(scenario, table, kpi)
         return total
     assert goal == "column" and obj.column
     return _column(scenario, table, obj.column, "objective.column")
@@ -92,8 +92,57 @@ def objective_per_extra_post(scenario: Scenario, table: pd.DataFrame) -> np.ndar
         return (aov * eco.margin_rate - eco.commission_per_conversion) * per_post["conversions"] - fee
     if goal == "value":
         assert obj.value_per_unit
+        per_post["revenue"] = aov * per_post["conversions"]
+        per_post["profit"] = (aov * eco.margin_rate - eco.commission_per_conversion) * per_post["conversions"] - fee
         return sum((w * per_post[k] for k, w in obj.value_per_unit.items()), np.zeros(len(table)))
     return np.zeros(len(table))  # a column's value is per creator, not per post
+
+
+def _per_creator(scenario: Scenario, table: pd.DataFrame, kpi: str) -> np.ndarray:
+    """What each creator adds to a KPI at its base posts; revenue and profit from its conversions."""
+    eco = scenario.economics
+    aov = eco.average_order_value or 0.0
+    if kpi == "revenue":
+        return aov * table["conversions"].to_numpy(dtype=float)
+    if kpi == "profit":
+        per_conversion = aov * eco.margin_rate - eco.commission_per_conversion
+        return per_conversion * table["conversions"].to_numpy(dtype=float) - table["spend"].to_numpy(dtype=float)
+    return table[kpi].to_numpy(dtype=float)
+
+
+def _efficiency_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, fee: np.ndarray | None) -> None:
+    """Profit and ROI floors, CPA / CPE / CPM ceilings: linear rows over the creators (and extra posts)."""
+    extra = fee is not None
+
+    def post(kpi: str) -> np.ndarray | None:
+        return table[f"{kpi}_per_post"].to_numpy(dtype=float) if extra else None
+
+    cur = s.currency
+    if s.targets.profit is not None or s.targets.roi is not None:
+        profit = _per_creator(s, table, "profit")
+        eco = s.economics
+        per_conversion = (eco.average_order_value or 0.0) * eco.margin_rate - eco.commission_per_conversion
+        conv_post = post("conversions")
+        profit_post = None if conv_post is None or fee is None else per_conversion * conv_post - fee
+        if s.targets.profit is not None:
+            rows.add2(rows.all, profit, profit_post, s.targets.profit, math.inf, "target_profit",
+                      f"at least {s.targets.profit:,.0f} {cur} profit")
+            rows.rule_rows["target[profit]"] = "target_profit"
+        if s.targets.roi is not None:
+            r = s.targets.roi
+            rows.add2(rows.all, profit - r * spend, None if profit_post is None or fee is None else profit_post - r * fee,
+                      0.0, math.inf, "target_roi", f"ROI at least {r:g}")
+            rows.rule_rows["target[roi]"] = "target_roi"
+    for name, kpi, per in (("cpa", "conversions", 1.0), ("cpe", "engagements", 1.0), ("cpm", "impressions", 1000.0)):
+        limit = getattr(s.limits, name)
+        if limit is None:
+            continue
+        outcome = table[kpi].to_numpy(dtype=float)
+        outcome_post = post(kpi)
+        rows.add2(rows.all, spend - limit / per * outcome,
+                  None if outcome_post is None or fee is None else fee - limit / per * outcome_post,
+                  -math.inf, 0.0, f"limit_{name}", f"{name.upper()} at most {limit:,.2f} {cur}")
+        rows.rule_rows[f"limit[{name}]"] = f"limit_{name}"
 
 
 def _numeric_columns(table: pd.DataFrame) -> list[str]:
@@ -121,6 +170,9 @@ def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
         issues += [found] if found else []
     for column in s.roster.resource_caps:
         found = _column_issue(s, table, column, f"roster.resource_caps.{column}")
+        issues += [found] if found else []
+    for column in s.roster.resource_floors:
+        found = _column_issue(s, table, column, f"roster.resource_floors.{column}")
         issues += [found] if found else []
     issues += _currency_issues(s, table)
     present = sorted(set(table["category"]) - {""})
@@ -239,6 +291,13 @@ def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray
                       None if fee is None else fee * (member - band.max_spend_share), -math.inf, 0.0,
                      f"{kind}_spend_share_max_{name}", f"{name} at most {band.max_spend_share:.0%} of spend")
             rows.rule_rows[f"{kind}_spend_share_max[{name}]"] = f"{kind}_spend_share_max_{name}"
+        for side, share in (("min", band.min_budget_share), ("max", band.max_budget_share)):
+            if share is not None and s.budget is not None:  # a share of the budget: a fixed limit
+                lo, hi = (share * s.budget, math.inf) if side == "min" else (-math.inf, share * s.budget)
+                rows.add2(cols, spend[member], None if fee is None else fee[member], lo, hi,
+                          f"{kind}_budget_share_{side}_{name}", f"{name} at {'least' if side == 'min' else 'most'} "
+                          f"{share:.0%} of the budget")
+                rows.rule_rows[f"{kind}_budget_share_{side}[{name}]"] = f"{kind}_budget_share_{side}_{name}"
         if band.min_spend is not None or band.max_spend is not None:
             lo = band.min_spend if band.min_spend is not None else -math.inf
             hi = band.max_spend if band.max_spend is not None else math.inf
@@ -285,6 +344,7 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         rows.add2(rows.all, aov * table["conversions"].to_numpy(dtype=float),
                   None if conv_post is None else aov * conv_post, s.targets.revenue, math.inf,
                   "target_revenue", f"at least {s.targets.revenue:,.0f} {s.currency} revenue")
+    _efficiency_rows(rows, s, table, spend, fee)
     if s.rules.max_creators is not None:
         rows.add(rows.all, np.ones(n), -math.inf, s.rules.max_creators, "team_capacity",
                  f"team capacity ({s.rules.max_creators} creators)")
@@ -321,6 +381,10 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         values = _column(s, table, column, f"roster.resource_caps.{column}")
         rows.add(rows.all, values, -math.inf, limit, f"resource_{column}", f"total {column} at most {limit:,.6g}")
         rows.rule_rows[f"resource[{column}]"] = f"resource_{column}"
+    for column, floor in s.roster.resource_floors.items():
+        values = _column(s, table, column, f"roster.resource_floors.{column}")
+        rows.add(rows.all, values, floor, math.inf, f"resource_floor_{column}", f"total {column} at least {floor:,.6g}")
+        rows.rule_rows[f"resource_floor[{column}]"] = f"resource_floor_{column}"
     lower = table["must_include"].to_numpy(dtype=float)
     upper = np.where(table["exclude"].to_numpy(dtype=bool), 0.0, 1.0)
     objective = objective_vector(s, table)

@@ -93,7 +93,7 @@ _COLUMNS = ("id", "platform", "tier", "followers", "category", "overlap_group", 
 def _wanted(s: Scenario, table: pd.DataFrame) -> list[str]:
     """The creator-table columns that the rules, the goal and the rule check read."""
     assert s.roster is not None
-    extra = [*s.roster.resource_caps, *([s.objective.column] if s.objective.column else [])]
+    extra = [*s.roster.resource_caps, *s.roster.resource_floors, *([s.objective.column] if s.objective.column else [])]
     return [c for c in dict.fromkeys([*_COLUMNS, *extra]) if c in table.columns]
 
 
@@ -188,6 +188,9 @@ def _rules(s: Scenario, mine: pd.DataFrame, cand: pd.DataFrame, table: pd.DataFr
     for column, limit in s.roster.resource_caps.items():
         add(f"resource[{column}]", f"total {column}", np.nan_to_num(mine[column].to_numpy(float)),
             np.nan_to_num(cand[column].to_numpy(float)), "<=", limit)
+    for column, floor in s.roster.resource_floors.items():
+        add(f"resource_floor[{column}]", f"total {column} at least {floor:,.6g}",
+            np.nan_to_num(mine[column].to_numpy(float)), np.nan_to_num(cand[column].to_numpy(float)), ">=", floor)
     must = table["must_include"].to_numpy(dtype=bool)
     missing = float((must & ~chosen).sum())
     # missing must-include creators after a swap: missing + must[i] - must[j]

@@ -227,13 +227,18 @@ def _check_objective(c: _Ctx) -> None:
     if obj.value_per_unit and obj.maximize != "value":
         c.add("objective.value_per_unit", "is only used with 'maximize: value'",
               "Remove it or set 'maximize: value'")
+    valued = {k for k, w in (obj.value_per_unit or {}).items() if w > 0 and k in ("revenue", "profit")}
     if aov is None:
         uses = [f"to maximise {obj.maximize}"] if obj.maximize in ("revenue", "profit") else []
         uses += ["for the revenue target"] if s.targets.revenue is not None else []
+        uses += [f"for the {k} target" for k in ("profit", "roi") if getattr(s.targets, k) is not None]
+        uses += [f"to value {k}" for k in sorted(valued)] if obj.maximize == "value" else []
         if uses:
             c.add("economics.average_order_value", f"is needed {' and '.join(uses)} (revenue per conversion)",
                   "Add 'economics: {average_order_value: 45}' in the scenario currency")
-    if obj.maximize == "profit" and aov is not None:
+    rewards_profit = (obj.maximize == "profit" or s.targets.profit is not None or s.targets.roi is not None
+                      or (obj.maximize == "value" and "profit" in valued))
+    if rewards_profit and aov is not None:
         kept = aov * s.economics.margin_rate
         if s.economics.commission_per_conversion > kept:
             c.add("economics.commission_per_conversion",
@@ -253,12 +258,18 @@ def _check_objective(c: _Ctx) -> None:
 
 def _check_band(c: _Ctx, path: str, band: object) -> None:
     b = band
-    pairs = (("min_spend_share", "max_spend_share"), ("min_spend", "max_spend"), ("min_creators", "max_creators"))
+    pairs = (("min_spend_share", "max_spend_share"), ("min_budget_share", "max_budget_share"), ("min_spend", "max_spend"),
+             ("min_creators", "max_creators"))
     for lo_name, hi_name in pairs:
         lo, hi = getattr(b, lo_name), getattr(b, hi_name)
         if lo is not None and hi is not None and lo > hi:
             c.add(f"{path}.{hi_name}", f"is below {lo_name}, {_n(lo)}", f"Lower {lo_name} or raise {hi_name}", hi)
     budget = c.s.budget
+    for name in ("min_budget_share", "max_budget_share"):
+        if getattr(b, name, None) is not None and budget is None:
+            c.add(f"{path}.{name}", "is a share of the budget, and the scenario has no budget",
+                  f"Add 'budget: 50000', or use {name.replace('budget', 'spend')} (a share of the plan's own spend)",
+                  getattr(b, name))
     min_spend = getattr(b, "min_spend", None)
     if min_spend is not None and budget is not None and min_spend > budget:
         c.add(f"{path}.min_spend", f"is above the whole budget, {_n(budget)}", "Lower min_spend or raise budget",
@@ -286,6 +297,10 @@ def _check_rules(c: _Ctx) -> None:
         if total_min > 1 + 1e-9:
             c.add(f"rules.{group}", "the min_spend_share values add up to more than 1 (100% of spend)",
                   "Lower some min_spend_share values", round(total_min, 4))
+        budget_min = sum(b.min_budget_share or 0 for b in bands.values())
+        if budget_min > 1 + 1e-9:
+            c.add(f"rules.{group}", "the min_budget_share values add up to more than 1 (100% of the budget)",
+                  "Lower some min_budget_share values", round(budget_min, 4))
     for key, rule in rules.cells.items():
         path = f"rules.cells.{key}"
         if key not in cells:

@@ -59,6 +59,17 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], rule: str) -> Relax
         return f"+1,000 {cur} of budget", lambda x: x.model_copy(update={"budget": (x.budget or 0) + 1000})
     if rule == "team_capacity":
         return "+1 creator of team capacity", lambda x: _rules(x, max_creators=(x.rules.max_creators or 0) + 1)
+    if rule == "target[profit]":
+        return (f"+1,000 {cur} on the profit target",
+                lambda x: x.model_copy(update={"targets": x.targets.model_copy(update={"profit": x.targets.profit + 1000})}))
+    if rule == "target[roi]":
+        return ("ROI floor 0.01 higher",
+                lambda x: x.model_copy(update={"targets": x.targets.model_copy(update={"roi": x.targets.roi + 0.01})}))
+    if rule.startswith("limit["):
+        name = _inner(rule)
+        return (f"{name.upper()} ceiling 1% higher",
+                lambda x: x.model_copy(update={"limits": x.limits.model_copy(
+                    update={name: getattr(x.limits, name) * 1.01})}))
     if rule.startswith("target["):
         kpi = _inner(rule)
         return (f"+1% on the {kpi} target",
@@ -73,6 +84,12 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], rule: str) -> Relax
         if "_spend_share_max" in rule:
             return (f"{name} maximum share 1 point higher",
                     lambda x: _band(x, group, name, "max_spend_share", min(band.max_spend_share + 0.01, 1.0)))
+        if "_budget_share_min" in rule:
+            return (f"{name} minimum budget share 1 point lower",
+                    lambda x: _band(x, group, name, "min_budget_share", max(band.min_budget_share - 0.01, 0.0)))
+        if "_budget_share_max" in rule:
+            return (f"{name} maximum budget share 1 point higher",
+                    lambda x: _band(x, group, name, "max_budget_share", min(band.max_budget_share + 0.01, 1.0)))
         if "_spend_min" in rule:
             return (f"{name} minimum spend 1,000 {cur} lower",
                     lambda x: _band(x, group, name, "min_spend", max(band.min_spend - 1000, 0.0)))
@@ -139,6 +156,17 @@ def _roster_relaxation(s: Scenario, rule: str) -> Relax | None:
             return _roster(x, resource_caps={**x.roster.resource_caps, column: x.roster.resource_caps[column] + step})
 
         return f"+{step:,g} {column} on its cap", wider
+    if rule.startswith("resource_floor["):
+        column = _inner(rule)
+        floor = s.roster.resource_floors[column]
+        down = _step_of(floor)
+
+        def lower(x: Scenario) -> Scenario:
+            assert x.roster is not None
+            floors = x.roster.resource_floors
+            return _roster(x, resource_floors={**floors, column: max(floors[column] - down, 0.0)})
+
+        return f"-{down:,g} {column} on its floor", lower
     return None
 
 

@@ -11,7 +11,12 @@ from fractions import Fraction
 
 import pandas as pd
 
-from mixopt.contract import RuleCheck, rule_check
+from mixopt.contract import (
+    RuleCheck,
+    budget_share_checks,
+    efficiency_checks,
+    rule_check,
+)
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.money import exact
 from mixopt.scenario.outcomes import totals_of
@@ -59,6 +64,7 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
         floor = getattr(s.targets, kpi)
         if floor:
             checks.append(rule_check(f"target[{kpi}]", f"{kpi} target ({floor:,.0f})", kpi, totals[kpi], ">=", floor))
+    checks += efficiency_checks(s, totals)
     spend_total = totals["spend"]
     for group, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
         for name, band in bands.items():
@@ -76,6 +82,8 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
                                     f"{name} at most {band.max_spend_share:.0%} of spend", cur,
                                     spend, "<=", band.max_spend_share * spend_total,
                                     exact=(money, exact(band.max_spend_share) * exact_total)))
+            if s.budget is not None:
+                checks += budget_share_checks(group, name, band, s.budget, cur, spend, money)
             if band.min_spend is not None:
                 checks.append(rule_check(f"{group}_spend_min[{name}]", f"{name} spend at least {band.min_spend:,.0f}",
                                     cur, spend, ">=", band.min_spend, exact=(money, exact(band.min_spend))))

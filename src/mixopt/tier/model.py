@@ -153,6 +153,26 @@ def _add_targets(m: MixModel) -> None:
     if s.targets.revenue:
         m._add(_expr([(v, aov * c) for v, c in m.kpi_totals["conversions"].items()]) >= s.targets.revenue,
                "target_revenue")
+    spend = _spend_terms(m, list(m.cells))
+    if s.targets.profit is not None:
+        m._add(_expr(_profit_terms(m)) >= s.targets.profit, "target_profit", "target[profit]")
+    if s.targets.roi is not None:  # profit >= roi x spend, linear
+        terms = _profit_terms(m) + [(v, -s.targets.roi * c) for v, c in spend]
+        m._add(_expr(terms) >= 0, "target_roi", "target[roi]")
+    ceilings = (("cpa", "conversions", 1.0), ("cpe", "engagements", 1.0), ("cpm", "impressions", 1000.0))
+    for name, kpi, per in ceilings:
+        limit = getattr(s.limits, name)
+        if limit is not None:  # spend <= limit x outcome / per, linear
+            terms = spend + [(v, -limit / per * c) for v, c in m.kpi_totals[kpi].items()]
+            m._add(_expr(terms) <= 0, f"limit_{name}", f"limit[{name}]")
+
+
+def _profit_terms(m: MixModel) -> list[tuple[pulp.LpVariable, float]]:
+    """Profit as terms: (aov x margin - commission) x conversions - spend."""
+    eco = m.scenario.economics
+    per_conversion = (eco.average_order_value or 0.0) * eco.margin_rate - eco.commission_per_conversion
+    terms = [(v, per_conversion * c) for v, c in m.kpi_totals["conversions"].items()]
+    return terms + [(v, -c) for v, c in _spend_terms(m, list(m.cells))]
 
 
 def _add_bands(m: MixModel) -> None:
@@ -170,6 +190,12 @@ def _add_bands(m: MixModel) -> None:
             if band.max_spend_share is not None:
                 terms = part + [(v, -band.max_spend_share * c) for v, c in total]
                 m._add(_expr(terms) <= 0, f"{group}_spend_share_max_{key}", f"{group}_spend_share_max[{name}]")
+            if band.min_budget_share is not None and s.budget is not None:
+                m._add(_expr(part) >= band.min_budget_share * s.budget, f"{group}_budget_share_min_{key}",
+                       f"{group}_budget_share_min[{name}]")
+            if band.max_budget_share is not None and s.budget is not None:
+                m._add(_expr(part) <= band.max_budget_share * s.budget, f"{group}_budget_share_max_{key}",
+                       f"{group}_budget_share_max[{name}]")
             if band.min_spend is not None:
                 m._add(_expr(part) >= band.min_spend, f"{group}_spend_min_{key}", f"{group}_spend_min[{name}]")
             if band.max_spend is not None:
@@ -218,8 +244,12 @@ def _objective(m: MixModel) -> pulp.LpAffineExpression:
         assert obj.value_per_unit
         terms = []
         for kpi, weight in obj.value_per_unit.items():
-            if weight > 0:
+            if weight > 0 and kpi in CURVED_KPIS:
                 terms += [(v, weight * c) for v, c in m.kpi_totals[kpi].items()]
+            elif weight > 0 and kpi == "revenue":
+                terms += [(v, weight * aov * c) for v, c in m.kpi_totals["conversions"].items()]
+            elif weight > 0 and kpi == "profit":
+                terms += [(v, weight * c) for v, c in _profit_terms(m)]
         return _expr(terms)
     conversions = m.kpi_totals["conversions"]
     if goal == "revenue":
@@ -240,7 +270,15 @@ def _needed_kpis(s: Scenario) -> set[str]:
     if goal in ("revenue", "profit") or s.targets.revenue:
         needed.add("conversions")
     if goal == "value" and s.objective.value_per_unit:
-        needed |= {k for k, w in s.objective.value_per_unit.items() if w > 0}
+        valued = {k for k, w in s.objective.value_per_unit.items() if w > 0}
+        needed |= valued & set(CURVED_KPIS)
+        needed |= {"conversions"} if valued & {"revenue", "profit"} else set()
+    if s.targets.profit is not None or s.targets.roi is not None or s.limits.cpa is not None:
+        needed.add("conversions")
+    if s.limits.cpe is not None:
+        needed.add("engagements")
+    if s.limits.cpm is not None:
+        needed.add("impressions")
     return needed
 
 
