@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from mixopt import SolverError
@@ -131,6 +132,44 @@ def test_exit_3_with_one_error_line_then_the_diagnosis_when_no_plan_is_feasible(
         "  Add --out DIR to write it as a ready-to-run relaxed.yaml.",
     ]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["brief.txt", "brief"])
+def test_relaxed_yaml_runs_when_the_scenario_has_no_yaml_extension(runner: CliRunner, tmp_path: Path,
+                                                                  name: str) -> None:
+    brief = tmp_path / "briefs" / name
+    brief.parent.mkdir()
+    d = minimal_scenario()
+    d["budget"], d["targets"] = 500, {"reach": 8000}
+    brief.write_text(yaml.safe_dump(d), encoding="utf-8")
+    out = tmp_path / "results"
+    result = _solve(runner, str(brief), "--out", str(out))
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines()[-1] == (f"  Wrote {out / 'relaxed.yaml'} (it holds all of {brief} with that "
+                                              f"change); run: mixopt solve {out / 'relaxed.yaml'}")
+    text = (out / "relaxed.yaml").read_text(encoding="utf-8")
+    assert "extends" not in yaml.safe_load(text) and "cannot be extended" in text
+    solved = _solve(runner, str(out / "relaxed.yaml"), "--format", "json", "--no-explain")
+    assert solved.exit_code == 0, solved.output
+    assert json.loads(solved.stdout)["budget"] == 700
+
+
+def test_relaxed_yaml_of_a_roster_scenario_without_yaml_extension_finds_its_creator_table(
+        runner: CliRunner, tmp_path: Path) -> None:
+    table = tmp_path / "briefs" / "creators.csv"
+    table.parent.mkdir()
+    table.write_bytes((ROOT / "scenarios" / "creators" / "skincare_roster.csv").read_bytes())
+    brief = table.parent / "brief.scenario"
+    brief.write_text("budget: 100\nobjective: {maximize: reach}\nroster: {file: creators.csv}\n"
+                     "targets: {reach: 1}\n", encoding="utf-8")
+    out = tmp_path / "deep" / "results"
+    result = _solve(runner, str(brief), "--out", str(out))
+    if result.exit_code == 0:
+        pytest.skip("the shipped creator table has a creator this budget buys")
+    assert result.exit_code == 3, result.output
+    relaxed = yaml.safe_load((out / "relaxed.yaml").read_text(encoding="utf-8"))
+    assert relaxed["roster"]["file"] == "../../briefs/creators.csv"
+    assert _solve(runner, str(out / "relaxed.yaml"), "--no-explain").exit_code == 0
 
 
 def test_exit_4_when_the_solver_fails(runner: CliRunner, good: Path, monkeypatch: pytest.MonkeyPatch) -> None:
