@@ -21,7 +21,6 @@ import scipy.sparse as sp
 
 from mixopt.analysis.simulate import SimulationResult, draw_parameters, simulate_plan
 from mixopt.analysis.simulate_roster import (
-    SHARED_SHARE,
     creator_draws,
     creator_ranges,
     shared_scores,
@@ -70,7 +69,7 @@ def safe_plan(scenario: Scenario, confidence: float = 0.9, model_samples: int = 
     if not 0.5 <= confidence < 1:
         raise ValueError("confidence must be in [0.5, 1)")
     model = build_model(scenario)
-    draws = draw_parameters(model.cells, model_samples, np.random.default_rng(seed))
+    draws = draw_parameters(model.cells, model_samples, np.random.default_rng(seed), scenario)
     add_risk_rules(model, draws, confidence)
     # tie-break stages cost 5x here and HiGHS is deterministic without them
     options = dataclasses.replace(options or SolverOptions(), tie_break=False)
@@ -117,7 +116,7 @@ MAX_SAFE_CREATORS = 20_000
 
 
 def roster_model_draws(scenario: Scenario, roster: Roster, samples: int, seed: int,
-                       shared_share: float = SHARED_SHARE) -> dict[str, np.ndarray]:
+                       shared_share: float | None = None) -> dict[str, np.ndarray]:
     """Draws of every creator of the roster, (samples, creators) arrays (see :func:`creator_draws`)."""
     ranges = creator_ranges(scenario, roster, shared_share)
     shared = shared_scores(scenario, samples, seed)

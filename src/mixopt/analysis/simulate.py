@@ -1,11 +1,14 @@
 """Uncertainty: how a fixed plan performs when the assumptions vary within their ranges.
 
 Each assumption has a low / base / high value read as its 10th percentile, median and 90th
-percentile (FORMULATION.md section 4). Draws come from a split lognormal (two lognormal
-halves joined at the median, so P10, P50 and P90 match exactly; a split normal cut at zero
-when the low value is 0), independently across assumptions and cells. The plan's creators and
-posts are fixed; everything they deliver and cost is recomputed per draw, vectorised.
-Sampling is seeded and the seed is recorded, so results repeat exactly.
+percentile for one creator (FORMULATION.md section 4), drawn from a split lognormal (two
+lognormal halves joined at the median, so P10, P50 and P90 match exactly; a split normal cut
+at zero when the low value is 0). What varies and what moves together is in
+:mod:`mixopt.analysis.uncertainty`: contracted costs known, performance split into the
+uncertainty of the tier average (shared by a cell's creators, correlated across a platform)
+and creator-to-creator spread (drawn per creator, so it averages out). The plan's creators and
+posts are fixed; everything they deliver is recomputed per draw, vectorised. Sampling is seeded
+and the seed is recorded, so results repeat exactly.
 """
 
 from __future__ import annotations
@@ -16,23 +19,30 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mixopt.analysis.uncertainty import (
+    RATE_CAP,
+    CellInvites,
+    cell_draws,
+    fill_chance_drawn,
+    invites_for_fill,
+    plan_draws,
+    quantile_of,
+)
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan
 
 __all__ = ["SimulationResult", "simulate_plan", "draw_parameters", "quantile_of", "standard_scores",
-           "summarise_draws", "target_chances", "money_totals", "DISTRIBUTION", "RATE_CAP"]
+           "summarise_draws", "target_chances", "money_totals", "DISTRIBUTION", "RATE_CAP", "FILL_CONFIDENCE"]
 
 DISTRIBUTION = (
-    "split lognormal matching P10=low, P50=base, P90=high (split normal cut at 0 when low is 0); "
-    "assumptions drawn independently"
+    "split lognormal matching P10=low, P50=base, P90=high for one creator; each creator's own spread drawn apart "
+    "from its tier average's (shared by the tier and platform, correlated across a platform); contracted costs known"
 )
-_Z90 = 1.2815515655446004  # standard normal 90th percentile
-RATE_CAP = {"reach_rate": 10.0, "engagement_rate": 1.0, "conversion_rate": 1.0, "acceptance_rate": 1.0}
-_DRAWN = ("typical_followers", "reach_rate", "engagement_rate", "conversion_rate", "fee_per_post", "product_cost",
-          "handling_cost", "acceptance_rate", "pool")
-KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe", "cpa",
-            "invites")
+DISTRIBUTION_UNCERTAIN_COSTS = DISTRIBUTION.replace("contracted costs known", "costs drawn from their ranges")
+KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe", "cpa")
+#: The chance of filling the plan that the invite count aims for.
+FILL_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -45,20 +55,11 @@ class SimulationResult:
     target_probability: dict[str, float]
     budget_probability: float | None  # chance that spend stays within the budget
     distribution: str = DISTRIBUTION
-
-
-def quantile_of(low: float, base: float, high: float, z: np.ndarray | float) -> np.ndarray:
-    """The value at standard-normal score ``z`` of the split distribution through low/base/high."""
-    z = np.asarray(z, dtype=float)
-    if base <= 0:
-        return np.maximum(base + np.where(z < 0, (base - low), (high - base)) * z / _Z90, 0.0)
-    if low > 0:
-        down = math.log(base / low) / _Z90
-        up = math.log(high / base) / _Z90 if high > 0 else 0.0
-        return base * np.exp(np.where(z < 0, down, up) * z)
-    # low == 0: a split normal below the median, cut at zero
-    up = math.log(high / base) / _Z90 if high > base else 0.0
-    return np.where(z < 0, np.maximum(base + base * z / _Z90, 0.0), base * np.exp(up * z))
+    costs_known: bool = True  # contracted costs: spend is the same in every draw
+    invites: tuple[CellInvites, ...] = ()  # tier plans: the invites per cell for a FILL_CONFIDENCE chance to fill
+    fill_reachable: bool = True  # False: some cell's pool cannot reach the chance
+    fill_probability_planned: float | None = None  # share of draws filling every cell with the plan's invites
+    fill_probability_drawn: float | None = None  # ... with the invites for the fill chance
 
 
 def standard_scores(names: tuple[str, ...], samples: int, count: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -66,26 +67,11 @@ def standard_scores(names: tuple[str, ...], samples: int, count: int, rng: np.ra
     return {name: rng.standard_normal((samples, count)) for name in names}
 
 
-def draw_parameters(cells: tuple[Cell, ...], samples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Independent draws of every uncertain assumption: arrays of shape (samples, cells)."""
-    out: dict[str, np.ndarray] = {}
-    scores = standard_scores(_DRAWN, samples, len(cells), rng)
-    for name in _DRAWN:
-        z = scores[name]
-        columns = []
-        for j, cell in enumerate(cells):
-            low, base, high = cell.ranges[name]
-            if name == "engagement_rate" and cell.engagement_rate_per == "views":
-                pass  # converted below with the drawn reach rate
-            columns.append(quantile_of(low, base, high, z[:, j]))
-        values = np.stack(columns, axis=1)
-        if name in RATE_CAP:
-            values = np.clip(values, 1e-12 if name == "acceptance_rate" else 0.0, RATE_CAP[name])
-        out[name] = values
-    per_view = np.array([c.engagement_rate_per == "views" for c in cells])
-    out["engagement_rate"] = np.where(per_view, out["engagement_rate"] * out["reach_rate"], out["engagement_rate"])
-    out["pool"] = np.floor(out["pool"])
-    return out
+def draw_parameters(cells: tuple[Cell, ...], samples: int, rng: np.random.Generator,
+                    scenario: Scenario) -> dict[str, np.ndarray]:
+    """Per-cell draws, (samples, cells) arrays: a cell's creator-average performance given its
+    shared score, known (or drawn) costs, the pool (the safe plan's model uses these)."""
+    return cell_draws(cells, samples, rng, scenario, average=True)
 
 
 def _curve(cells: tuple[Cell, ...], linear: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -104,17 +90,16 @@ def _totals(scenario: Scenario, cells: tuple[Cell, ...], n: np.ndarray, p: np.nd
             d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     max_posts = np.array([c.max_posts for c in cells], dtype=float)
     accepting = np.floor(d["acceptance_rate"] * d["pool"] + 1e-9)
-    f, r, e, k = d["typical_followers"], d["reach_rate"], d["engagement_rate"], d["conversion_rate"]
-    reach = _curve(cells, f * r * n, f * r * accepting)
-    impressions = _curve(cells, f * r * p, f * r * accepting * max_posts)
-    engagements = _curve(cells, f * e * p, f * e * accepting * max_posts)
-    conversions = _curve(cells, f * e * k * p, f * e * k * accepting * max_posts)
+    reach_1, engage_1, convert_1 = d["reach_per_creator"], d["engagements_per_creator"], d["conversions_per_creator"]
+    reach = _curve(cells, reach_1 * n, reach_1 * accepting)
+    impressions = _curve(cells, reach_1 * p, reach_1 * accepting * max_posts)
+    engagements = _curve(cells, engage_1 * p, engage_1 * accepting * max_posts)
+    conversions = _curve(cells, convert_1 * p, convert_1 * accepting * max_posts)
     spend = d["fee_per_post"] * p + (d["product_cost"] + d["handling_cost"]) * n
-    invites = np.where(n > 0, np.ceil(n / d["acceptance_rate"] - 1e-9), 0.0)
     totals = {
         "reach": reach.sum(axis=1), "impressions": impressions.sum(axis=1),
         "engagements": engagements.sum(axis=1), "conversions": conversions.sum(axis=1),
-        "spend": spend.sum(axis=1), "invites": invites.sum(axis=1),
+        "spend": spend.sum(axis=1),
     }
     return money_totals(scenario, totals)
 
@@ -149,12 +134,22 @@ def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0) -> Simulatio
     rng = np.random.default_rng(seed)
     cells = plan.cells
     creators, posts = plan.creators_and_posts()
-    n = np.array([creators.get(c.key, 0) for c in cells], dtype=float)[None, :]
-    p = np.array([posts.get(c.key, 0) for c in cells], dtype=float)[None, :]
-    totals = _totals(plan.scenario, cells, n, p, draw_parameters(cells, samples, rng))
+    counts = np.array([creators.get(c.key, 0) for c in cells], dtype=float)
+    n, p = counts[None, :], np.array([posts.get(c.key, 0) for c in cells], dtype=float)[None, :]
+    draws = plan_draws(cells, counts, samples, rng, plan.scenario)
+    totals = _totals(plan.scenario, cells, n, p, draws)
     targets, within = target_chances(plan.scenario, totals)
+    planned_invites = {f"{t}.{q}": v for t, q, v in plan.allocation[["tier", "platform", "invites"]].itertuples(
+        index=False)}
+    planned = np.array([planned_invites.get(c.key, 0) for c in cells], dtype=float)
+    invites, reachable = invites_for_fill(cells, counts, planned, FILL_CONFIDENCE)
+    known = not plan.scenario.simulation.uncertain_costs
     return SimulationResult(samples=samples, seed=seed, quantiles=summarise_draws(totals, KPI_ROWS),
-                            target_probability=targets, budget_probability=within)
+                            target_probability=targets, budget_probability=within,
+                            distribution=DISTRIBUTION if known else DISTRIBUTION_UNCERTAIN_COSTS, costs_known=known,
+                            invites=invites, fill_reachable=reachable,
+                            fill_probability_planned=fill_chance_drawn(invites, cells, draws["acceptance_rate"], True),
+                            fill_probability_drawn=fill_chance_drawn(invites, cells, draws["acceptance_rate"]))
 
 
 def summarise_draws(totals: dict[str, np.ndarray], kpis: tuple[str, ...]) -> pd.DataFrame:

@@ -60,10 +60,10 @@ from mixopt.analysis.simulate import (
     SimulationResult,
     money_totals,
     quantile_of,
-    standard_scores,
     summarise_draws,
     target_chances,
 )
+from mixopt.analysis.uncertainty import allocate_reserves, platform_scores
 from mixopt.errors import Issue, ScenarioError
 from mixopt.roster.check import at_posts
 from mixopt.roster.model import objective_vector
@@ -83,9 +83,9 @@ SHARED_SHARE = 0.5
 FILL_CONFIDENCE = 0.9
 ROSTER_DISTRIBUTION = (
     "each chosen creator's reach, engagement rate, conversion rate and acceptance from a split lognormal matching "
-    "P10=low, P50=base, P90=high (a tier default shares half its spread with the creators of its tier and platform; a "
-    "number from the creator table keeps its own range, else the creator's half of the default's); contracted costs "
-    "known"
+    "P10=low, P50=base, P90=high (a tier default shares part of its spread with the creators of its tier and "
+    "platform, correlated across a platform; a number from the creator table keeps its own range, else the creator's "
+    "part of the default's); contracted costs known"
 )
 ROSTER_KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe",
                    "cpa", "signed")
@@ -123,7 +123,7 @@ def _relative(low: float, base: float, high: float) -> tuple[float, float]:
     return (low / base, high / base) if base > 0 else (1.0, 1.0)
 
 
-def creator_ranges(scenario: Scenario, roster: Roster, shared_share: float = SHARED_SHARE) -> CreatorRanges:
+def creator_ranges(scenario: Scenario, roster: Roster, shared_share: float | None = None) -> CreatorRanges:
     """Each creator's range and score weights per metric (see the module notes).
 
     Raises
@@ -131,6 +131,7 @@ def creator_ranges(scenario: Scenario, roster: Roster, shared_share: float = SHA
     ScenarioError
         An own range that does not contain the creator's planning value, or is negative.
     """
+    shared_share = scenario.simulation.shared_share if shared_share is None else shared_share
     table = roster.table
     cells = resolve_cells(scenario)
     keys = tuple(c.key for c in cells)
@@ -177,9 +178,11 @@ def creator_ranges(scenario: Scenario, roster: Roster, shared_share: float = SHA
 
 
 def shared_scores(scenario: Scenario, samples: int, seed: int) -> dict[str, np.ndarray]:
-    """The shared per-cell scores: one (samples, cells) block per metric, in :data:`METRICS` order."""
+    """The shared per-cell scores, one (samples, cells) block per metric in :data:`METRICS` order,
+    correlated ``simulation.platform_correlation`` across the cells of one platform."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0,))))
-    return standard_scores(METRICS, samples, len(scenario.cells), rng)
+    return platform_scores([p for _t, p in scenario.cells], METRICS, samples, rng,
+                           scenario.simulation.platform_correlation)
 
 
 def _multipliers(low: np.ndarray, high: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -335,43 +338,6 @@ class AcceptanceRisk:
     fill_probability_drawn: float | None  # share of draws filling every cell when the rates vary as drawn
 
 
-def allocate_reserves(chances: list[np.ndarray], confidence: float) -> tuple[list[int], bool]:
-    """Reserves per cell with the fewest invites in all such that every cell fills with chance >= confidence.
-
-    The cells fill independently, so the joint chance is the product; the search is exact (a
-    knapsack over the cells' counts, from the first count that reaches ``confidence`` alone).
-    """
-    goal = math.log(confidence) - 1e-12
-    first = []
-    for s in chances:
-        reach = np.nonzero(s >= confidence)[0]
-        if len(reach) == 0:
-            return [len(s) - 1 for s in chances], False
-        first.append(int(reach[0]))
-    best = np.zeros(1)
-    picks: list[np.ndarray] = []
-    for s, k0 in zip(chances, first):
-        values = np.log(np.maximum(s[k0:], 1e-300))
-        width = len(best) + len(values) - 1
-        merged = np.full(width, -np.inf)
-        choice = np.zeros(width, dtype=np.int64)
-        for e, v in enumerate(values):
-            window = slice(e, e + len(best))
-            candidate = best + v
-            better = candidate > merged[window] + 1e-15
-            merged[window] = np.where(better, candidate, merged[window])
-            choice[window] = np.where(better, e, choice[window])
-        best = merged
-        picks.append(choice)
-    total = int(np.nonzero(best >= goal)[0][0])
-    counts = []
-    for choice, k0 in zip(reversed(picks), reversed(first)):
-        e = int(choice[total])
-        counts.append(k0 + e)
-        total -= e
-    return counts[::-1], True
-
-
 def ranked_reserves(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
     """Rows of the creators neither chosen nor excluded, best reserve first (see :class:`AcceptanceRisk`)."""
     value = objective_vector(scenario, table) if scenario.objective.minimize is None \
@@ -435,11 +401,12 @@ def _blocks(rows: np.ndarray, samples: int) -> list[np.ndarray]:
 
 
 def simulate_choice(scenario: Scenario, roster: Roster, chosen: np.ndarray, posts: np.ndarray | None,
-                    samples: int = 10_000, seed: int = 0, *, shared_share: float = SHARED_SHARE,
+                    samples: int = 10_000, seed: int = 0, *, shared_share: float | None = None,
                     fill_confidence: float = FILL_CONFIDENCE) -> RosterSimulationResult:
     """Draw ``samples`` outcomes of a fixed choice of creators (``posts`` per creator) and summarise them."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
+    shared_share = scenario.simulation.shared_share if shared_share is None else shared_share
     if not 0.0 <= shared_share <= 1.0:
         raise ValueError("shared_share must be in [0, 1]")
     table = roster.table
@@ -487,7 +454,7 @@ def _with_drawn_fill(risk: AcceptanceRisk, chance: float) -> AcceptanceRisk:
 
 
 def simulate_roster_plan(plan: RosterPlan, samples: int = 10_000, seed: int = 0, *,
-                         shared_share: float = SHARED_SHARE) -> RosterSimulationResult:
+                         shared_share: float | None = None) -> RosterSimulationResult:
     """Simulate a roster plan's chosen creators (see the module notes for what varies and how).
 
     Examples

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from mixopt.analysis.simulate import DISTRIBUTION, SimulationResult
+from mixopt.analysis.simulate import DISTRIBUTION, FILL_CONFIDENCE, SimulationResult
 from mixopt.analysis.simulate_roster import (
     TAIL_SHARE,
     AcceptanceRisk,
@@ -68,6 +68,16 @@ def simulation_frame(entries: list[Entry]) -> pd.DataFrame:
             for kpi, value in sim.tail_averages.items():
                 rows.append({"plan": label, "kpi": f"worst_{_pct(TAIL_SHARE)}_average_{kpi}", "planned": None,
                              "p10": None, "p50": value, "p90": None, "mean": value})
+        if sim.invites:
+            fill = _pct(FILL_CONFIDENCE)
+            invites = float(sum(c.invites for c in sim.invites))
+            planned_invites = float(sum(c.planned_invites for c in sim.invites))
+            for kpi, planned, prob in ((f"invites_for_{fill}_fill", invites, None),
+                                       ("probability_plan_filled", planned_invites, sim.fill_probability_planned),
+                                       (f"probability_filled_with_invites_for_{fill}", invites,
+                                        sim.fill_probability_drawn)):
+                rows.append({"plan": label, "kpi": kpi, "planned": planned, "p10": None, "p50": prob, "p90": None,
+                             "mean": prob})
         risk = _acceptance(sim)
         if risk is not None:
             for kpi, planned, prob in acceptance_kpis(risk):
@@ -127,6 +137,15 @@ def _plan_entry(label: str, plan: Plan | RosterPlan, sim: SimulationResult | Non
     risk = _acceptance(sim)
     if risk is not None:
         entry["acceptance"] = _acceptance_dict(risk)
+    elif sim is not None and sim.invites:
+        entry["acceptance"] = {
+            "fill_confidence": FILL_CONFIDENCE, "fill_reachable": sim.fill_reachable,
+            "probability_plan_filled": _clean(sim.fill_probability_planned),
+            "probability_filled_with_invites": _clean(sim.fill_probability_drawn),
+            "cells": [{"cell": c.cell, "needed": c.needed, "planned_invites": c.planned_invites, "invites": c.invites,
+                       "pool": c.pool, "probability_filled": _clean(c.fill_probability)} for c in sim.invites]}
+    if sim is not None:
+        entry["costs_known"] = sim.costs_known
     return entry
 
 
@@ -137,14 +156,15 @@ def simulation_json(scenario: Scenario, entries: list[Entry], seed: int, samples
     ``extra`` adds facts after ``distribution`` (the command line records the safe plan's
     confidence and model draws there)."""
     frame = simulation_frame(entries)
-    shared = next((sim.shared_share for _l, _p, sim in entries if isinstance(sim, RosterSimulationResult)), None)
+    settings = scenario.simulation
     data = {
         "provenance": {"mixopt_version": mixopt_version(), "scenario_file": scenario.source_file,
                        "scenario_sha256": scenario.content_hash},
         "seed": seed,
         "samples": samples,
         "distribution": _distribution(entries),
-        **({"shared_share": shared} if shared is not None else {}),
+        "uncertainty": {"uncertain_costs": settings.uncertain_costs, "shared_share": settings.shared_share,
+                        "platform_correlation": settings.platform_correlation},
         **(extra or {}),
         "plans": [_plan_entry(label, plan, sim) for label, plan, sim in entries],
         "rows": [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")],
@@ -192,6 +212,29 @@ def _acceptance_lines(risk: AcceptanceRisk) -> list[str]:
     return lines
 
 
+def _invite_lines(sim: SimulationResult) -> list[str]:
+    fill = f"{FILL_CONFIDENCE:.0%}"
+    total = sum(c.invites for c in sim.invites)
+    planned = sum(c.planned_invites for c in sim.invites)
+    lines = ["  acceptance (creators needed per tier and platform; each invited creator signs or not, the tier "
+             "average acceptance drawn):"]
+    if sim.fill_reachable:
+        lines.append(f"    for a {fill} chance to fill every tier and platform, invite {total:,} "
+                     f"(the plan's {planned:,} invites fill it in {_chance(sim.fill_probability_planned or 0.0)} of "
+                     "draws)")
+    else:
+        lines.append(f"    no number of invites within the pools gives a {fill} chance to fill every tier and "
+                     f"platform; the plan's {planned:,} invites fill it in {_chance(sim.fill_probability_planned or 0.0)}"
+                     " of draws")
+    rows = [[c.cell, f"{c.needed:,}", f"{c.planned_invites:,}", f"{c.invites:,}", f"{c.pool:,}",
+             _chance(c.fill_probability)] for c in sim.invites]
+    lines += _table(["cell", "needed", "plan invites", f"invites for {fill}", "pool", "fill chance"], rows,
+                    indent="      ")
+    lines.append(f"    chance every cell fills with those invites: {_chance(sim.fill_probability_drawn or 0.0)} of "
+                 "draws (the fill chance column is at the planning acceptance rate)")
+    return lines
+
+
 def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples: int,
                     notes: list[str] | None = None) -> str:
     """A terminal report: P10 / P50 / P90 per KPI and the chance of meeting each target (and, for a
@@ -225,8 +268,20 @@ def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples
         if roster and sim.budget_probability is not None:
             lines.append(f"  spend is contracted: {_n(plan.totals.get('spend'))} {scenario.currency} in every draw, "
                          f"within the budget in {sim.budget_probability:.0%}")
+        elif sim.budget_probability is not None and sim.costs_known:
+            lines.append(f"  cost risk: none, spend is contracted ({_n(plan.totals.get('spend'))} {scenario.currency} "
+                         f"in every draw, within the budget in {sim.budget_probability:.0%}); the ranges above are "
+                         "performance risk")
         elif sim.budget_probability is not None:
-            lines.append(f"  chance that spend stays within the budget: {sim.budget_probability:.0%}")
+            spend = sim.quantiles.loc["spend"]
+            lines.append(f"  cost risk (costs drawn from their ranges): spend P10 {_n(spend['p10'])} to P90 "
+                         f"{_n(spend['p90'])} {scenario.currency}; chance that spend stays within the budget: "
+                         f"{sim.budget_probability:.0%}")
+        elif sim.costs_known:
+            lines.append(f"  cost risk: none, spend is contracted ({_n(plan.totals.get('spend'))} {scenario.currency} "
+                         "in every draw); the ranges above are performance risk")
+        if sim.invites:
+            lines += _invite_lines(sim)
         if isinstance(sim, RosterSimulationResult) and sim.tail_averages:
             shown = ", ".join(f"{k} {_n(v)}" for k, v in sim.tail_averages.items()
                               if k in ("reach", "conversions", "profit"))
