@@ -287,13 +287,14 @@ def test_an_extends_chain_longer_than_twenty_files_is_refused(tmp_path: Path) ->
      "(file): is not UTF-8 text. Save it as CSV UTF-8 (comma separated)."),
     (b"\x00\x01\x02garbage\xff" * 50, "(file): is not a text file (it holds NUL bytes). Save it as CSV (UTF-8, comma "
                                       "separated) or XLSX with one header row."),
-    (b"id;platform;followers\na;tiktok;5000\n", "(file): the header row is one column: the table is not comma "
-                                               "separated. Save it as CSV with commas between the columns."),
+    (b"id|platform|followers\na|tiktok|5000\n", "(file): the header row is one column: the table is not comma "
+                                               "separated. Save it as CSV with commas between the columns, or set "
+                                               "'delimiter: \"|\"' under roster:."),
     (b"id,platform,followers\na,tiktok,5000,extra\n",
      "(file): some rows have more cells than the header row's 3 columns. Put values that contain commas in quotes, "
      "or name every column in the header row."),
     (b"id," * 20_000 + b"\n", "(file): the header row has more than 1,000 columns. Keep the creator columns only."),
-], ids=["id-and-ID", "twice", "no-rows", "empty", "utf16", "not-utf8", "binary", "semicolons", "wide-row",
+], ids=["id-and-ID", "twice", "no-rows", "empty", "utf16", "not-utf8", "binary", "bars", "wide-row",
         "many-columns"])
 def test_odd_creator_tables_get_one_line(table: bytes, expected: str, tmp_path: Path) -> None:
     scenario = with_table(roster_folder(tmp_path), table)

@@ -8,13 +8,15 @@ as ``mixopt simulate``), with fees scaled by followers within a tier. Same seed,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from mixopt.analysis.simulate import quantile_of
 from mixopt.scenario.defaults import default_value
 
-__all__ = ["synthetic_roster", "CATEGORIES"]
+__all__ = ["synthetic_roster", "write_roster", "CATEGORIES"]
 
 CATEGORIES = ("beauty", "fitness", "food", "fashion", "gaming", "travel", "tech", "parenting")
 _PLATFORMS = ("instagram", "tiktok", "youtube")
@@ -80,21 +82,47 @@ def synthetic_roster(n: int, seed: int = 0, *, views_share: float = 0.3, flag_sh
     return frame
 
 
+def write_roster(frame: pd.DataFrame, out: Path, parts: int = 8, *, folder: bool = False) -> None:
+    """Write a creator table: CSV (``.csv``), one Parquet file (``.parquet``), or a folder of ``parts`` Parquet
+    files (``folder``, or an existing folder), each written atomically; the same frame gives the same bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mixopt.outputs.files import write_atomic
+
+    if folder or out.is_dir():
+        if out.exists() and any(out.iterdir()):
+            raise SystemExit(f"{out}: the folder exists and is not empty; remove it or name another folder")
+        out.mkdir(parents=True, exist_ok=True)
+        bounds = np.linspace(0, len(frame), max(parts, 1) + 1).astype(int)
+        for k in range(max(parts, 1)):
+            piece = pa.Table.from_pandas(frame.iloc[bounds[k]:bounds[k + 1]], preserve_index=False)
+            write_atomic(out / f"part-{k:05d}.parquet", lambda tmp, t=piece: pq.write_table(t, tmp))
+    elif out.suffix.lower() in (".parquet", ".pq"):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        write_atomic(out, lambda tmp: pq.write_table(table, tmp))
+    else:
+        write_atomic(out, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m mixopt.synth N OUT.csv [--seed S]``: write a synthetic creator table."""
+    """``python -m mixopt.synth N OUT [--seed S] [--parts K]``: write a synthetic creator table.
+
+    OUT ending in ``.csv`` is a CSV file, ``.parquet`` one Parquet file, ``/`` a folder of K Parquet files.
+    """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mixopt.synth", description="Write a seeded synthetic creator table.")
+    parser = argparse.ArgumentParser(prog="python -m mixopt.synth", description="Write a seeded synthetic creator "
+                                     "table: OUT.csv, OUT.parquet, or OUT/ (a folder of Parquet files).")
     parser.add_argument("creators", type=int, help="number of creators, e.g. 100000")
-    parser.add_argument("out", help="CSV file to write")
+    parser.add_argument("out", help="file to write: .csv, .parquet, or a folder ending in /")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parts", type=int, default=8, help="Parquet files in a folder (default 8)")
     args = parser.parse_args(argv)
-    from pathlib import Path
-
-    from mixopt.outputs.files import write_text
-
-    frame = synthetic_roster(args.creators, args.seed)
-    write_text(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
+    if args.creators < 1:
+        parser.error("the number of creators must be at least 1")
+    write_roster(synthetic_roster(args.creators, args.seed), Path(args.out), args.parts,
+                 folder=args.out.endswith(("/", "\\")))
 
 
 if __name__ == "__main__":

@@ -1,40 +1,57 @@
-"""Creator tables (CSV or XLSX) in, a validated roster with per-creator numbers out.
+"""Creator tables (CSV, XLSX or Parquet) in, a validated roster with per-creator numbers out.
 
 Bad rows (negative followers, duplicate ids, unparseable numbers, unknown platforms,
-followers outside every tier band) are reported by spreadsheet row number and column; the
-run stops with that report, or, when the planner asks, skips them and says how many.
-Missing per-creator metrics are filled from the tier defaults (and the scenario's overrides)
-and flagged in ``filled_from_defaults``. Everything is vectorised: a million rows take seconds.
+followers outside every tier band) are reported by row number and column (a spreadsheet's
+header is row 1; a workbook's messages name the sheet); the run stops with that report, or,
+when the planner asks, skips them and says how many. Numbers written as text follow the rule of
+:mod:`mixopt.roster.table_numbers` (decimal commas when declared or detected, thousands
+separators only in groups of three, never a guess that changes a value's size). Missing
+per-creator metrics are filled from the tier defaults (and the scenario's overrides) and
+flagged in ``filled_from_defaults``. Everything is vectorised over columns (Arrow strings,
+numpy numbers): five million creators are read and checked in seconds.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
-import zipfile
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mixopt.errors import Issue, ScenarioError
+from mixopt.roster.table_numbers import (
+    comma_decimal_column,
+    has_decimal_point,
+    is_text,
+    parse_numbers,
+)
+from mixopt.roster.table_read import (
+    DEFAULT_MAX_TABLE_BYTES,
+    FLAG_COLUMNS,
+    MAX_COLUMNS,
+    NUMERIC_OPTIONAL,
+    REQUIRED_COLUMNS,
+    TABLE_LIMIT_VARIABLE,
+    TEXT_OPTIONAL,
+    TableLayout,
+    read_table,
+)
 from mixopt.scenario.cells import resolve_cells
-from mixopt.scenario.reading import InputFileError, byte_limit, open_input_file
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["Roster", "load_roster", "read_creator_table", "build_roster", "filled_names", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "TRUE_WORDS"]
+__all__ = ["Roster", "load_roster", "read_creator_table", "build_roster", "filled_names", "REQUIRED_COLUMNS",
+           "OPTIONAL_COLUMNS", "TRUE_WORDS", "FILLABLE", "DEFAULT_MAX_TABLE_BYTES", "TABLE_LIMIT_VARIABLE",
+           "MAX_COLUMNS"]
 
-REQUIRED_COLUMNS = ("id", "platform", "followers")
-NUMERIC_OPTIONAL = ("engagement_rate", "average_views", "fee_per_post", "product_cost", "handling_cost",
-                    "conversion_rate", "reach_rate", "acceptance_rate", "fit_score")
-TEXT_OPTIONAL = ("category", "country", "overlap_group")
-FLAG_COLUMNS = ("must_include", "exclude")
 OPTIONAL_COLUMNS = NUMERIC_OPTIONAL + TEXT_OPTIONAL + FLAG_COLUMNS
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "x"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "nan"})
 _MAX_LISTED = 20
+_LAYOUT = "mixopt_table_layout"  # frame.attrs key: how read_creator_table found the table written
 
 
 @dataclass(frozen=True)
@@ -51,153 +68,26 @@ class Roster:
         return len(self.table)
 
 
-#: The largest creator table read, in bytes (about five million creators); the variable changes it.
-DEFAULT_MAX_TABLE_BYTES = 500_000_000
-TABLE_LIMIT_VARIABLE = "MIXOPT_MAX_TABLE_BYTES"
-MAX_COLUMNS = 1_000
-_HEADER_BYTES = 1_000_000  # the header row must end within this many bytes
-_FIX_FORMAT = "Save it as CSV (UTF-8, comma separated) or XLSX with one header row"
+def _settings(scenario: Scenario | None) -> dict[str, str | None]:
+    roster = scenario.roster if scenario is not None else None
+    delimiter = getattr(roster, "delimiter", None)
+    return {"delimiter": "\t" if delimiter == "tab" else delimiter, "decimal": getattr(roster, "decimal", None),
+            "sheet": getattr(roster, "sheet", None)}
 
 
-def _refuse(shown: str, problem: str, fix: str = _FIX_FORMAT, path: str = "(file)") -> ScenarioError:
-    return ScenarioError([Issue(shown, path, problem, fix)])
+def _origin(scenario: Scenario | None) -> str:
+    return scenario.source_file if scenario is not None else "(scenario)"
 
 
-def _open(path: Path, shown: str) -> BinaryIO:
-    """The creator table, opened as a regular file within the size limit (never a device or a pipe)."""
-    limit = byte_limit(TABLE_LIMIT_VARIABLE, DEFAULT_MAX_TABLE_BYTES)
-    try:
-        return open_input_file(path, limit, TABLE_LIMIT_VARIABLE, "creator table")
-    except InputFileError as err:
-        if err.reason == "missing":
-            raise _refuse(shown, "creator table not found",
-                          "Check roster.file in the scenario (paths are relative to the scenario file)") from None
-        raise _refuse(shown, err.problem, err.fix) from None
+def read_creator_table(path: str | Path, shown: str | None = None, scenario: Scenario | None = None) -> pd.DataFrame:
+    """Read a creator table as columns (numbers parsed where clean; checks happen in :func:`build_roster`).
 
-
-def _check_workbook(handle: BinaryIO, shown: str, limit: int) -> None:
-    """Refuse a workbook that is not a zip file or that unpacks to more than the size limit."""
-    try:
-        with zipfile.ZipFile(handle) as archive:
-            unpacked = sum(max(info.file_size, 0) for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as err:
-        raise _refuse(shown, f"cannot read the creator table: {str(err).splitlines()[0] if str(err) else 'not a workbook'}"
-                      ) from None
-    finally:
-        handle.seek(0)
-    if unpacked > limit:
-        raise _refuse(shown, f"the workbook unpacks to {unpacked:,} bytes, over the {limit:,}-byte limit for a creator "
-                      "table", f"Check that this is the right file, or raise the limit with {TABLE_LIMIT_VARIABLE}")
-
-
-def _check_text(handle: BinaryIO, shown: str) -> None:
-    """Refuse CSV text that is UTF-16, not UTF-8, or whose header row never ends."""
-    head = handle.read(_HEADER_BYTES + 1)
-    handle.seek(0)
-    if not head.strip():
-        raise _refuse(shown, "the creator table is empty", "Write a header row (id, platform, followers) and one row "
-                      "per creator")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _refuse(shown, "is UTF-16 text, not UTF-8", "Save it as CSV UTF-8 (comma separated)")
-    if b"\x00" in head:
-        raise _refuse(shown, "is not a text file (it holds NUL bytes)", _FIX_FORMAT)
-    line = head.split(b"\n", 1)[0]
-    if len(line) > _HEADER_BYTES:
-        raise _refuse(shown, f"the header row is longer than {_HEADER_BYTES:,} bytes", _FIX_FORMAT)
-    if line.count(b",") >= 10 * MAX_COLUMNS:
-        raise _refuse(shown, f"the header row has more than {MAX_COLUMNS:,} columns", "Keep the creator columns only")
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _refuse(shown, "is not UTF-8 text", "Save it as CSV UTF-8 (comma separated)") from None
-
-
-def _read_workbook(handle: BinaryIO, shown: str, **options: object) -> pd.DataFrame:
-    """A workbook's first sheet as text; whatever a malformed workbook makes the reader raise is refused."""
-    try:
-        return pd.read_excel(handle, dtype=str, keep_default_na=False, engine="openpyxl", **options)  # type: ignore[call-overload]
-    except MemoryError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a broken workbook can fail anywhere inside openpyxl
-        first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        raise _refuse(shown, f"cannot read the workbook ({type(err).__name__}: {first})") from None
-
-
-def _header(handle: BinaryIO, workbook: bool, shown: str) -> list[str]:
-    """The header row, as written, with every name checked: no name twice, not too many columns."""
-    if workbook:
-        first = _read_workbook(handle, shown, header=None, nrows=1)
-    else:
-        first = pd.read_csv(handle, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True)
-    handle.seek(0)
-    names = [str(c) if str(c).strip() else f"Unnamed: {i}" for i, c in enumerate(first.iloc[0].tolist())
-             ] if len(first) else []
-    if not names:
-        raise _refuse(shown, "the creator table has no header row", _FIX_FORMAT)
-    if len(names) > MAX_COLUMNS:
-        raise _refuse(shown, f"the header row has {len(names):,} columns, more than {MAX_COLUMNS:,}",
-                      "Keep the creator columns only")
-    seen: dict[str, int] = {}
-    for number, name in enumerate(names, start=1):
-        key = name.strip().lower()
-        if key in seen and key:
-            raise _refuse(shown, f"the column is written twice (columns {seen[key]} and {number}, ignoring case and "
-                          "spaces)", f"Keep one '{key}' column", path=key if re.fullmatch(r"[\w.\-]+", key) else "(header)")
-        seen.setdefault(key, number)
-    if len(names) == 1 and any(mark in names[0] for mark in (";", "\t", "|")):
-        raise _refuse(shown, "the header row is one column: the table is not comma separated",
-                      "Save it as CSV with commas between the columns")
-    return names
-
-
-def _read(path: Path, shown: str) -> tuple[pd.DataFrame, str]:
-    """The creator table as a frame (columns named as written) and the SHA-256 of its bytes."""
-    import hashlib
-
-    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
-    with _open(path, shown) as handle:
-        try:
-            if workbook:
-                _check_workbook(handle, shown, byte_limit(TABLE_LIMIT_VARIABLE, DEFAULT_MAX_TABLE_BYTES))
-            else:
-                _check_text(handle, shown)
-            names = _header(handle, workbook, shown)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                if workbook:
-                    frame = _read_workbook(handle, shown, header=0, names=[f"c{i}" for i in range(len(names))])
-                else:
-                    # Numeric columns parse in C (a million rows in about a second); a column with any text in
-                    # it stays text and is checked cell by cell. Names and ids are always text ('007' stays '007').
-                    text = {f"c{i}": str for i, c in enumerate(names)
-                            if c.strip().lower() in ("id", "platform") + TEXT_OPTIONAL}
-                    frame = pd.read_csv(handle, dtype=text, keep_default_na=False, na_values=[""],
-                                        skipinitialspace=True, header=0, index_col=False,
-                                        names=[f"c{i}" for i in range(len(names))])
-            if any("Length of header or names does not match" in str(w.message) for w in caught):
-                raise _refuse(shown, f"some rows have more cells than the header row's {len(names)} columns",
-                              "Put values that contain commas in quotes, or name every column in the header row")
-            handle.seek(0)
-            digest = hashlib.sha256()
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        except ScenarioError:
-            raise
-        except UnicodeDecodeError:
-            raise _refuse(shown, "is not UTF-8 text", "Save it as CSV UTF-8 (comma separated)") from None
-        except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, zipfile.BadZipFile, KeyError,
-                TypeError, IndexError, EOFError) as err:
-            first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-            raise _refuse(shown, f"cannot read the creator table: {first}") from None
-    frame.columns = names
-    return frame, digest.hexdigest()
-
-
-def read_creator_table(path: str | Path, shown: str | None = None) -> pd.DataFrame:
-    """Read a creator table as text columns (parsing and checks happen in :func:`build_roster`)."""
+    ``scenario`` gives the roster's reading settings (delimiter, decimal, sheet), if any.
+    """
     path = Path(path)
-    frame, _digest = _read(path, shown or str(path))
+    frame, layout, _digest = read_table(path, shown or str(path), origin=_origin(scenario), **_settings(scenario))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.attrs[_LAYOUT] = layout
     return frame
 
 
@@ -207,58 +97,96 @@ def _text(column: pd.Series) -> pd.Series:
 
 
 class _Problems:
-    def __init__(self, shown: str) -> None:
+    def __init__(self, shown: str, layout: TableLayout, n: int) -> None:
         self.shown = shown
-        self.bad = np.zeros(0, dtype=bool)
+        self.layout = layout
+        self.bad = np.zeros(n, dtype=bool)
         self.issues: list[Issue] = []
         self.count = 0
 
     def flag(self, mask: np.ndarray, column: str, values: pd.Series, problem: str, fix: str) -> None:
-        mask = mask & ~self.bad if len(self.bad) else mask
+        mask = mask & ~self.bad
         rows = np.nonzero(mask)[0]
         if len(rows) == 0:
             return
-        self.bad = self.bad | mask if len(self.bad) else mask.copy()
+        self.bad |= mask
         self.count += len(rows)
         for r in rows[: max(_MAX_LISTED - len(self.issues), 0)]:
-            # row numbers as a spreadsheet shows them: the header is row 1
-            self.issues.append(Issue(self.shown, f"row {r + 2}, {column}", problem, fix, values.iloc[r]))
+            file, row = self.layout.locate(int(r), self.shown)
+            self.issues.append(Issue(file, self.layout.where(f"{row}, {column}"), problem, fix, values.iloc[r]))
 
 
-def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, *, required: bool, minimum: float = 0.0,
-             maximum: float | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class _Locale:
+    """The decimal mark per number column, and whether commas may be thousands separators."""
+
+    declared: str | None
+    comma_columns: frozenset[str]
+    thousands: bool
+    example: str = ""  # a detected decimal comma, as written
+
+    def decimal(self, column: str) -> str:
+        return self.declared or ("," if column in self.comma_columns else ".")
+
+
+def _locale(frame: pd.DataFrame, scenario: Scenario, layout: TableLayout, numbers: list[str]) -> _Locale:
+    """Decide the decimal mark: declared, detected (a ';' or tab table whose number columns use commas), or '.'."""
+    declared = _settings(scenario)["decimal"]
+    split = layout.kind == "csv" and layout.delimiter in (";", "\t")
+    if declared is not None or not split:
+        return _Locale(declared, frozenset(), thousands=declared != ",")
+    shapes = {c: comma_decimal_column(frame[c]) for c in numbers}
+    commas = frozenset(c for c, (shaped, _) in shapes.items() if shaped)
+    examples = [example for _, example in shapes.values() if example is not None]
+    if examples and not any(has_decimal_point(frame[c]) for c in numbers if c not in commas):
+        return _Locale(None, commas, thousands=False, example=examples[0])
+    return _Locale(None, frozenset(), thousands=False)
+
+
+def _number_problems(problems: _Problems, parsed_mask: tuple[np.ndarray, np.ndarray, np.ndarray], column: str,
+                     raw: pd.Series, locale: _Locale) -> None:
+    bad, comma, dot = parsed_mask
+    decimal = locale.decimal(column)
+    example = "0,035 or 1200" if decimal == "," else "0.035 or 1200"
+    problems.flag(bad, column, raw, "not a number", f"Write a plain number such as {example}")
+    if locale.declared == ".":
+        problems.flag(comma, column, raw, "has a comma, but the table's decimal mark is '.' (roster.decimal)",
+                      "Write the number with a decimal point (264.04); a comma is read only as a thousands "
+                      "separator in groups of three (26,404)")
+    else:
+        problems.flag(comma, column, raw, "the comma may be a decimal mark or a thousands separator",
+                      "Add 'decimal: \",\"' under roster: if commas are decimal marks in this table (264,04 = 264.04), "
+                      "or write the number with no comma (264.04, 26404)")
+    problems.flag(dot, column, raw, "has a '.', but the table's decimal mark is ',' (roster.decimal)",
+                  "Write the number with a decimal comma and no thousands separators (1234,5), or set roster.decimal "
+                  "to '.'")
+
+
+def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale: _Locale, *, required: bool,
+             minimum: float = 0.0, maximum: float | None = None) -> np.ndarray:
+    n = len(frame)
     if column not in frame:
-        return np.full(len(frame), np.nan)
-    if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
-        values = frame[column].to_numpy(dtype=float, copy=True)  # parsed by read_csv: empty cells are NaN
-        empty = np.isnan(values)
+        return np.full(n, np.nan)
+    raw = frame[column]
+    if not is_text(raw):
+        values = raw.to_numpy(dtype=float, copy=True)  # parsed by the reader: empty cells are NaN
         if required:
-            problems.flag(empty, column, frame[column], "is empty", f"Fill in {column} for every creator")
-        return _in_range(values, frame, column, problems, minimum, maximum)
-    raw = _text(frame[column])
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)  # fast path: plain numbers
-    empty = np.zeros(len(raw), dtype=bool)
-    odd = np.nonzero(np.isnan(values))[0]  # empty cells, 'nan', '1,200', ' 12 ', or text: look closer
-    if len(odd):
-        text = raw.iloc[odd].str.strip().str.replace(",", "", regex=False)
-        blank = ((text == "") | (text.str.lower() == "nan")).to_numpy()
-        empty[odd[blank]] = True
-        retry = pd.to_numeric(text[~blank], errors="coerce").to_numpy(dtype=float)
-        values[odd[~blank]] = retry
-    unparsable = ~empty & np.isnan(values)
-    problems.flag(unparsable, column, frame[column], "not a number", "Write a plain number such as 0.035 or 1200")
+            problems.flag(np.isnan(values), column, raw, "is empty", f"Fill in {column} for every creator")
+        return _in_range(values, raw, column, problems, minimum, maximum)
+    parsed = parse_numbers(raw, locale.decimal(column), thousands=locale.thousands)
+    _number_problems(problems, (parsed.bad, parsed.comma, parsed.dot), column, raw, locale)
     if required:
-        problems.flag(empty, column, frame[column], "is empty", f"Fill in {column} for every creator")
-    return _in_range(values, frame, column, problems, minimum, maximum)
+        problems.flag(parsed.empty, column, raw, "is empty", f"Fill in {column} for every creator")
+    return _in_range(parsed.values, raw, column, problems, minimum, maximum)
 
 
-def _in_range(values: np.ndarray, frame: pd.DataFrame, column: str, problems: _Problems, minimum: float,
+def _in_range(values: np.ndarray, raw: pd.Series, column: str, problems: _Problems, minimum: float,
               maximum: float | None) -> np.ndarray:
-    below = ~np.isnan(values) & (values < minimum)
-    problems.flag(below, column, frame[column], f"must be >= {minimum:g}", "Fix the value or remove the creator")
+    known = ~np.isnan(values)
+    problems.flag(known & (values < minimum), column, raw, f"must be >= {minimum:g}",
+                  "Fix the value or remove the creator")
     if maximum is not None:
-        above = ~np.isnan(values) & (values > maximum)
-        problems.flag(above, column, frame[column], f"must be <= {maximum:g}",
+        problems.flag(known & (values > maximum), column, raw, f"must be <= {maximum:g}",
                       "Write rates as fractions, e.g. 0.035 for 3.5%")
     return values
 
@@ -266,18 +194,52 @@ def _in_range(values: np.ndarray, frame: pd.DataFrame, column: str, problems: _P
 def _flags(frame: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
-    if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
-        v = frame[column].to_numpy(dtype=float)
+    raw = frame[column]
+    if not is_text(raw):
+        v = raw.to_numpy(dtype=float)
         unknown = ~(np.isnan(v) | (v == 0) | (v == 1))
-        problems.flag(unknown, column, frame[column], "not a yes/no flag", "Write 1 or 0 (or yes / no)")
+        problems.flag(unknown, column, raw, "not a yes/no flag", "Write 1 or 0 (or yes / no)")
         return v == 1
-    words = _text(frame[column]).str.strip().str.lower()
-    unknown = ~words.isin(TRUE_WORDS | FALSE_WORDS)
-    problems.flag(unknown.to_numpy(), column, frame[column], "not a yes/no flag", "Write 1 or 0 (or yes / no)")
-    return words.isin(TRUE_WORDS).to_numpy()
+    words = _text(raw).str.strip().str.lower()
+    true = words.isin(TRUE_WORDS).to_numpy(dtype=bool, copy=True)
+    unknown = ~(true | words.isin(FALSE_WORDS).to_numpy(dtype=bool))
+    if unknown.any():  # '1.0' and '0.0' are flags too
+        odd = np.nonzero(unknown)[0]
+        number = pd.to_numeric(words.iloc[odd], errors="coerce").to_numpy(dtype=float)
+        true[odd[number == 1]] = True
+        unknown[odd[(number == 0) | (number == 1)]] = False
+    problems.flag(unknown, column, raw, "not a yes/no flag", "Write 1 or 0 (or yes / no)")
+    return true
 
 
-def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_bad_rows: bool = False) -> Roster:
+def _extra_numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale: _Locale) -> np.ndarray:
+    """Any other column, as numbers where it holds numbers (NaN elsewhere); a column of numbers whose
+    commas or dots could be read two ways is refused like the known number columns."""
+    raw = frame[column]
+    if not is_text(raw):
+        return raw.to_numpy(dtype=float)
+    parsed = parse_numbers(raw, locale.decimal(column), thousands=locale.thousands)
+    doubtful = parsed.comma | parsed.dot
+    if doubtful.any() and not parsed.bad.any():
+        _number_problems(problems, (parsed.bad, parsed.comma, parsed.dot), column, raw, locale)
+    return parsed.values
+
+
+def _as_text(values: np.ndarray | pa.Array, names: list[str] | None = None) -> pd.arrays.ArrowStringArray:
+    """Codes (with their names) or an Arrow array as pandas' Arrow-backed text, without Python strings."""
+    if names is not None:
+        values = pa.DictionaryArray.from_arrays(pa.array(values, type=pa.int32()), pa.array(names, type=pa.string()))
+        values = values.cast(pa.string())
+    return pa.chunked_array([values], type=pa.string()).to_pandas().array
+
+
+def _keep(series: pd.Series, keep: np.ndarray | None) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    kept = series if keep is None else series[keep]
+    return kept.reset_index(drop=True).array
+
+
+def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_bad_rows: bool = False,
+                 layout: TableLayout | None = None) -> Roster:
     """Validate a creator table against a scenario and compute per-creator numbers.
 
     Raises
@@ -285,33 +247,41 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     ScenarioError
         Missing columns, or bad rows when ``skip_bad_rows`` is false (first 20 listed, with the count).
     """
+    layout = layout or frame.attrs.get(_LAYOUT) or TableLayout()
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise ScenarioError([Issue(shown, c, "column missing", f"Add a '{c}' column (header row)") for c in missing])
+        raise ScenarioError([Issue(shown, layout.where(c), "column missing", f"Add a '{c}' column (header row)")
+                             for c in missing])
     if len(frame) == 0:
-        raise ScenarioError([Issue(shown, "(rows)", "the creator table has no creators",
+        raise ScenarioError([Issue(shown, layout.where("(rows)"), "the creator table has no creators",
                                    "Add one row per creator below the header row")])
-    problems = _Problems(shown)
     n = len(frame)
-    problems.bad = np.zeros(n, dtype=bool)
+    problems = _Problems(shown, layout, n)
     ids = _text(frame["id"]).str.strip()
-    problems.flag((ids == "").to_numpy(), "id", frame["id"], "is empty", "Give every creator an id")
-    duplicated = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
+    problems.flag((ids == "").to_numpy(dtype=bool), "id", frame["id"], "is empty", "Give every creator an id")
+    duplicated = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy(dtype=bool)
     problems.flag(duplicated, "id", frame["id"], "duplicate id (an earlier row has it)", "Keep one row per creator")
     platform = _text(frame["platform"]).str.strip().str.lower()
-    unknown = ~platform.isin(scenario.platforms)
-    problems.flag(unknown.to_numpy(), "platform", frame["platform"], "not a platform of this scenario",
+    platform_code = pc.index_in(pa.array(platform.array, type=pa.string()),
+                                value_set=pa.array(list(scenario.platforms), type=pa.string()))
+    platform_code = platform_code.to_numpy(zero_copy_only=False)
+    unknown = np.isnan(platform_code.astype(float))
+    problems.flag(unknown, "platform", frame["platform"], "not a platform of this scenario",
                   f"Use one of {', '.join(scenario.platforms)} or add it to the scenario's platforms")
-    followers = _numbers(frame, "followers", problems, required=True)
-    numeric = {c: _numbers(frame, c, problems, required=False,
+    extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    locale = _locale(frame, scenario, layout, [c for c in ("followers",) + NUMERIC_OPTIONAL + tuple(extras)
+                                               if c in frame])
+    followers = _numbers(frame, "followers", problems, locale, required=True)
+    numeric = {c: _numbers(frame, c, problems, locale, required=False,
                            maximum=1.0 if c in ("engagement_rate", "conversion_rate", "acceptance_rate") else None)
                for c in NUMERIC_OPTIONAL}
     flags = {c: _flags(frame, c, problems) for c in FLAG_COLUMNS}
+    extra_values = {c: _extra_numbers(frame, c, problems, locale) for c in extras}
     bands = sorted(scenario.tiers.items(), key=lambda kv: kv[1][0])
-    tier = np.full(n, "", dtype=object)
-    for name, (low, high) in bands:
-        tier[(followers >= low) & (followers < high)] = name
-    outside = (tier == "") & ~np.isnan(followers)
+    tier_code = np.full(n, -1, dtype=np.int32)
+    for code, (_name, (low, high)) in enumerate(bands):
+        tier_code[(followers >= low) & (followers < high)] = code
+    outside = (tier_code < 0) & ~np.isnan(followers)
     problems.flag(outside, "followers", frame["followers"], "outside every tier band of the scenario",
                   "Add a tier for this follower count (e.g. macro) or remove the creator")
     both = flags["must_include"] & flags["exclude"]
@@ -321,27 +291,27 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
         extra = problems.count - len(problems.issues)
         issues = list(problems.issues)
         if extra > 0:
-            issues.append(Issue(shown, "(rows)", f"{extra} more bad rows not listed",
+            issues.append(Issue(shown, layout.where("(rows)"), f"{extra} more bad rows not listed",
                                 "Fix them, or set 'roster: {skip_bad_rows: true}' to skip every bad row"))
         raise ScenarioError(issues)
-    keep = ~problems.bad
-    table = pd.DataFrame({"id": ids.to_numpy()[keep], "platform": platform.to_numpy()[keep],
-                          "followers": followers[keep], "tier": tier[keep]})
+    keep = None if not problems.bad.any() else ~problems.bad
+    pick = (lambda a: a) if keep is None else (lambda a: a[keep])
+    codes = pick(tier_code)
+    columns: dict[str, object] = {"id": _keep(ids, keep), "platform": _keep(platform, keep),
+                                  "followers": pick(followers), "tier": _as_text(codes, [b[0] for b in bands])}
     for c in TEXT_OPTIONAL:
-        table[c] = _text(frame[c]).to_numpy()[keep] if c in frame else ""  # read_csv already strips leading spaces
+        columns[c] = _keep(_text(frame[c]).str.lstrip(), keep) if c in frame else _as_text(
+            np.zeros(len(codes), dtype=np.int32), [""])
     for c in FLAG_COLUMNS:
-        table[c] = flags[c][keep]
-    extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        columns[c] = pick(flags[c])
     for c in extras:  # any other numeric column can be capped or optimised
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
-            values = frame[c].to_numpy(dtype=float)
-        else:
-            stripped = _text(frame[c]).str.strip()
-            values = pd.to_numeric(stripped.where(stripped != "", None), errors="coerce").to_numpy(dtype=float)
-        if not np.isnan(values[keep]).all():
-            table[c] = values[keep]
-    _derive(table, {c: v[keep] for c, v in numeric.items()}, scenario)
-    notes = []
+        values = pick(extra_values[c])
+        if not np.isnan(values).all():
+            columns[c] = values
+    columns.update(_derive(pick(followers), {c: pick(v) for c, v in numeric.items()}, scenario, codes,
+                           pick(platform_code).astype(np.int64), [b[0] for b in bands]))
+    table = pd.DataFrame(columns, copy=False)
+    notes = list(_locale_notes(layout, locale))
     if problems.count:
         notes.append(f"skipped {problems.count:,} bad rows of {n:,} (set 'skip_bad_rows: false' to list them)")
     filled = table["defaults_mask"].to_numpy() > 0
@@ -349,6 +319,17 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
         notes.append(f"{int(filled.sum()):,} of {len(table):,} creators had metrics filled from tier defaults "
                      "(column filled_from_defaults)")
     return Roster(table=table, source_file=shown, skipped_rows=problems.count, notes=tuple(notes))
+
+
+def _locale_notes(layout: TableLayout, locale: _Locale) -> list[str]:
+    notes = []
+    if layout.delimiter_detected:
+        word = "semicolons" if layout.delimiter == ";" else "tabs"
+        notes.append(f"the creator table was read as separated by {word} (its header row has no comma)")
+    if locale.comma_columns:
+        notes.append("decimal commas read in " + ", ".join(sorted(locale.comma_columns)) + f" (numbers such as "
+                     f"'{locale.example}'; set 'decimal: \",\"' under roster: to say so)")
+    return notes
 
 
 #: Metrics that may come from the tier defaults, in the order of the bits of ``defaults_mask``.
@@ -361,55 +342,55 @@ def filled_names(mask: int) -> str:
     return " ".join(name for bit, name in enumerate(FILLABLE) if mask >> bit & 1)
 
 
-def _derive(table: pd.DataFrame, numeric: dict[str, np.ndarray], scenario: Scenario) -> None:
-    """Per-creator reach, engagement, conversion and cost, from the table or the cell defaults."""
-    cells = {c.key: c for c in resolve_cells(scenario)}
-    keys = (table["tier"] + "." + table["platform"]).to_numpy()
-    n = len(table)
-    default = {name: np.zeros(n) for name in FILLABLE}
-    for key, cell in cells.items():
-        mask = keys == key
-        if not mask.any():
-            continue
-        for name in FILLABLE:
-            default[name][mask] = getattr(cell, name)  # engagement_rate is already per follower
+def _derive(followers: np.ndarray, numeric: dict[str, np.ndarray], scenario: Scenario, tier_code: np.ndarray,
+            platform_code: np.ndarray, tiers: list[str]) -> dict[str, np.ndarray]:
+    """Per-creator reach, engagement, conversion and cost, from the table or the cell defaults (by column)."""
+    n = len(followers)
+    platforms = list(scenario.platforms)
+    lookup = {name: np.zeros(len(tiers) * len(platforms)) for name in FILLABLE}
+    for cell in resolve_cells(scenario):
+        if cell.tier in tiers and cell.platform in platforms:
+            for name in FILLABLE:  # engagement_rate is already per follower
+                lookup[name][tiers.index(cell.tier) * len(platforms) + platforms.index(cell.platform)] = \
+                    getattr(cell, name)
+    cell_index = tier_code.astype(np.int64) * len(platforms) + platform_code
     used: dict[str, np.ndarray] = {}
     defaults_mask = np.zeros(n, dtype=np.int64)
     views = numeric["average_views"]
     for bit, name in enumerate(FILLABLE):
         given = numeric.get(name, np.full(n, np.nan))
         gap = np.isnan(given)
-        used[name] = np.where(gap, default[name], given)
+        used[name] = np.where(gap, lookup[name].take(cell_index), given)
         flagged = gap & np.isnan(views) if name == "reach_rate" else gap  # views make the reach rate moot
         defaults_mask |= flagged.astype(np.int64) << bit
-    followers = table["followers"].to_numpy(dtype=float)
     posts = float(scenario.roster.posts_per_creator) if scenario.roster is not None else 1.0
     reach_per_post = np.where(np.isnan(views), followers * used["reach_rate"], views)
     engagement_per_post = followers * used["engagement_rate"]
-    table["posts"] = posts
-    table["impressions_per_post"] = reach_per_post
-    table["engagements_per_post"] = engagement_per_post
-    table["conversions_per_post"] = engagement_per_post * used["conversion_rate"]
-    table["reach"] = reach_per_post  # unique people: repeat posts add impressions, not people
-    table["impressions"] = reach_per_post * posts
-    table["engagements"] = engagement_per_post * posts
-    table["conversions"] = engagement_per_post * used["conversion_rate"] * posts
+    derived = {
+        "posts": np.full(n, posts),
+        "impressions_per_post": reach_per_post,
+        "engagements_per_post": engagement_per_post,
+        "conversions_per_post": engagement_per_post * used["conversion_rate"],
+        "reach": reach_per_post,  # unique people: repeat posts add impressions, not people
+        "impressions": reach_per_post * posts,
+        "engagements": engagement_per_post * posts,
+        "conversions": engagement_per_post * used["conversion_rate"] * posts,
+    }
     for name in ("fee_per_post", "product_cost", "handling_cost", "engagement_rate", "conversion_rate",
                  "acceptance_rate"):
-        table[name] = used[name]
-    table["spend"] = used["fee_per_post"] * posts + used["product_cost"] + used["handling_cost"]
-    table["fit_score"] = np.nan_to_num(numeric["fit_score"], nan=0.0)
-    table["defaults_mask"] = defaults_mask
+        derived[name] = used[name]
+    derived["spend"] = used["fee_per_post"] * posts + used["product_cost"] + used["handling_cost"]
+    derived["fit_score"] = np.nan_to_num(numeric["fit_score"], nan=0.0)
+    derived["defaults_mask"] = defaults_mask
+    return derived
 
 
 def load_roster(scenario: Scenario) -> Roster:
     """Read and validate the creator table a roster scenario names (``roster.file``)."""
-    import dataclasses
-
     assert scenario.roster is not None, "not a roster scenario"
     path = Path(scenario.roster_path or scenario.roster.file)
     shown = str(path)
-    frame, digest = _read(path, shown)
+    frame, layout, digest = read_table(path, shown, origin=_origin(scenario), **_settings(scenario))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows)
+    roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows, layout=layout)
     return dataclasses.replace(roster, sha256=digest)
