@@ -59,8 +59,10 @@ def test_a_bad_set_value_gets_the_line_a_bad_value_in_the_file_gets_naming_the_o
     assert result.stderr == line + "\n"
 
 
-def test_a_set_without_an_equals_sign_is_a_usage_error() -> None:
-    result = _run("solve", SALES, "--set", "budget")
+@pytest.mark.parametrize("command", [["solve", SALES], ["validate", SALES, SALES], ["compare", SALES, SALES]],
+                         ids=lambda c: c[0])
+def test_a_set_without_an_equals_sign_is_a_usage_error(command: list[str]) -> None:
+    result = _run(*command, "--set", "budget")
     assert result.exit_code == 2
     assert result.stderr == ("(command line): --set: expected PATH=VALUE (got 'budget'). Write e.g. --set "
                              "budget=50000 or --set targets.reach=250000.\n")

@@ -90,6 +90,16 @@ def set_option(f: Callable[..., Any]) -> Callable[..., Any]:
                              "--set budget=60000 --set targets.reach=300000; PATH=null removes the value.")(f)
 
 
+def check_settings(settings: Sequence[str]) -> None:
+    """Fail (one line each; exit 2 for a malformed PATH=VALUE) before reading several scenarios."""
+    from mixopt.scenario.load import parse_settings
+
+    try:
+        parse_settings(settings)
+    except MixoptError as err:
+        fail(err)
+
+
 def read_scenario(path: Path, settings: Sequence[str] = ()) -> Scenario:
     """Load a scenario with the run's ``--set`` values applied; its warnings go to standard error.
 

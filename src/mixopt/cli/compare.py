@@ -11,6 +11,7 @@ import click
 from mixopt.api import no_plan_error, optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    check_settings,
     commit_out,
     diagnosis_lines,
     echo_run,
@@ -109,6 +110,7 @@ def compare(scenarios: tuple[Path, ...], settings: tuple[str, ...], solver: str 
     if len(scenarios) < 2:
         usage_error("SCENARIOS", "compare needs at least two scenario files", "Name two or more files, e.g. "
                "mixopt compare scenarios/awareness_launch.yaml scenarios/sales_push.yaml", len(scenarios))
+    check_settings(settings)
     loaded, problems = [], []
     for path in scenarios:
         try:

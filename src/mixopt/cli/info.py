@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from mixopt.cli.app import cli
-from mixopt.cli.common import read_scenario, set_option
+from mixopt.cli.common import check_settings, read_scenario, set_option
 from mixopt.errors import MixoptError, ScenarioError
 from mixopt.scenario.defaults import known_platforms, known_tiers
 
@@ -25,6 +25,7 @@ def validate(scenarios: tuple[Path, ...], settings: tuple[str, ...]) -> None:
       mixopt validate scenarios/*.yaml
       mixopt validate scenarios/sales_push.yaml --set budget=60000
     """
+    check_settings(settings)
     failed = False
     for path in scenarios:
         try:

@@ -463,12 +463,14 @@ class OutputSet:
     def _note_others(self, new: set[str], kept: list[str]) -> None:
         others = []
         for entry in sorted(os.listdir(self.target)):
-            if entry in new or entry == MANIFEST or entry.startswith(".mixopt"):
+            if entry in new or entry == MANIFEST or entry.startswith(".mixopt") \
+                    or self._key(self.target / entry) in self.inputs:  # what this run reads is not stale
                 continue
             others.append(entry + ("/" if (self.target / entry).is_dir() else ""))
         if others:
             shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
-            why = " (files of an earlier run that were changed since or are read by this run are kept)" if kept else ""
+            changed = [name for name in kept if name in others]
+            why = " (files of an earlier run that were changed since are kept)" if changed else ""
             self.notes.append(f"{self.target}: note: {len(others)} stale file{'s' if len(others) > 1 else ''} not "
                               f"from this run, left untouched{why}: {shown}")
 
