@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
-__all__ = ["Converted", "soffice", "write_workbooks", "convert", "pdf_pages", "sheet_names", "pages_per_sheet"]
+__all__ = ["Converted", "soffice", "write_workbooks", "convert", "pdf_pages", "sheet_names", "only_sheet", "pages_per_sheet"]
 
 
 #: What LibreOffice prints that is not about a workbook: no Java on the machine, a PDF replaced.
@@ -108,7 +108,7 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
 
 
-def _only_sheet(workbook: Path, keep: int, target: Path) -> None:
+def only_sheet(workbook: Path, keep: int, target: Path) -> None:
     """A copy of ``workbook`` with every sheet but the ``keep``-th hidden (and it active)."""
     with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -159,7 +159,7 @@ def pages_per_sheet(workbooks: list[Path], work: Path) -> list[Converted]:
     for i, workbook in enumerate(workbooks):
         for k, name in enumerate(sheet_names(workbook)):
             copy = work / "sheets" / f"w{i:02d}_s{k:02d}.xlsx"
-            _only_sheet(workbook, k, copy)
+            only_sheet(workbook, k, copy)
             variants[copy] = (workbook, name)
     per_sheet, sheet_messages = convert(list(variants), work / "sheet_pdfs")
     results = {w: Converted(w, totals[w], warnings=[m for m in messages if w.name in m]) for w in workbooks}
