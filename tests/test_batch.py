@@ -4,6 +4,7 @@ this process and on a real Dask scheduler with two worker processes, failed poin
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,84 @@ def _assert_row_is_the_solve(row: dict[str, object], solved: dict[str, object]) 
     assert row["posts"] == totals["posts"]
 
 
+# ----------------------------------------------------------------------------- a real cluster
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Dask scheduler and two worker processes on 127.0.0.1, started here and stopped at the end."""
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("cluster")
+    info = folder / "scheduler.json"
+    processes: list[subprocess.Popen[bytes]] = []
+    common = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    try:
+        processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                           "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
+                                           str(info)], **common))
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            assert processes[0].poll() is None, "the scheduler stopped"
+            time.sleep(0.1)
+        address = json.loads(info.read_text(encoding="utf-8"))["address"]
+        for name in ("w1", "w2"):
+            processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                               "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
+                                               "--local-directory", str(folder / name)], **common))
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+            assert len(client.scheduler_info()["workers"]) == 2
+        yield address
+    finally:
+        _stop(processes)
+
+
+def test_the_same_batch_in_process_and_on_a_real_scheduler_gives_identical_files(
+        tmp_path: Path, scheduler: str) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    batch(here, HAND, *STATUS_GRID, "--workers", "1")
+    result = batch(there, HAND, *STATUS_GRID, "--scheduler", scheduler)
+    assert f"16 solved on the Dask scheduler at {scheduler}" in result.stdout
+    assert (there / "batch.csv").read_bytes() == (here / "batch.csv").read_bytes()
+    assert pq.read_table(there / "batch.parquet").equals(pq.read_table(here / "batch.parquet"))
+    pool = tmp_path / "pool"
+    batch(pool, HAND, *STATUS_GRID, "--workers", "2")
+    assert (pool / "batch.csv").read_bytes() == (here / "batch.csv").read_bytes()
+
+
+def test_workers_running_other_mixopt_code_are_refused() -> None:
+    from mixopt.analysis.batch import worker_version
+    from mixopt.analysis.batch_run import _check_versions
+    from mixopt.errors import ScenarioError
+
+    class Cluster:
+        def __init__(self, versions: dict[str, str]) -> None:
+            self.versions = versions
+
+        def run(self, _function: object) -> dict[str, str]:
+            return self.versions
+
+    _check_versions(Cluster({"tcp://a": worker_version(), "tcp://b": worker_version()}), "tcp://s")
+    with pytest.raises(ScenarioError, match="worker tcp://b runs mixopt 0.0.1 .code 0123.*install the same mixopt"):
+        _check_versions(Cluster({"tcp://a": worker_version(), "tcp://b": "0.0.1 (code 0123)"}), "tcp://s")
+
+
+# ----------------------------------------------------------------------------- one machine
+
+
 def test_every_batch_point_is_the_single_solve_of_that_scenario(tmp_path: Path, small_roster: Path) -> None:
     out = tmp_path / "grid"
     batch(out, HAND, "--grid", "budget=900,1700", "--grid", "rules.max_creators=3,6", "--workers", "1")
@@ -114,6 +193,9 @@ def test_failed_and_no_plan_points_are_rows_with_their_line_and_never_stop_the_b
     for row in by_status["infeasible"]:
         assert row["targets.reach"] == "30000.000000"
         assert "no plan satisfies every rule at budget=" in row["error"]
+    command = by_status["infeasible"][0]["error"].split("Run '")[1].split("' to see why")[0]
+    solved = run(*shlex.split(command)[1:])  # the command the line names solves that point: no plan, and why
+    assert solved.exit_code == 3 and "Smallest change" in solved.stderr
     assert all(r["error"] == "" for r in by_status["optimal"])
     assert "4 failed" in result.stdout
     folder = tmp_path / "scenarios"
@@ -252,61 +334,3 @@ def test_an_unreachable_scheduler_is_one_line() -> None:
     points = grid_points(load_scenario(HAND), [("budget", [1000.0, 2000.0])])
     with pytest.raises(ScenarioError, match="--scheduler: cannot reach a Dask scheduler there"):
         run_batch(points, Where(scheduler="tcp://127.0.0.1:9", connect_timeout_s=0.5))
-
-
-# ----------------------------------------------------------------------------- a real cluster
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in reversed(processes):
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Dask scheduler and two worker processes on 127.0.0.1, started here and stopped at the end."""
-    from distributed import Client
-
-    folder = tmp_path_factory.mktemp("cluster")
-    info = folder / "scheduler.json"
-    processes: list[subprocess.Popen[bytes]] = []
-    common = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    try:
-        processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                                           "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-                                           str(info)], **common))
-        deadline = time.monotonic() + 60
-        while not info.exists() and time.monotonic() < deadline:
-            assert processes[0].poll() is None, "the scheduler stopped"
-            time.sleep(0.1)
-        address = json.loads(info.read_text(encoding="utf-8"))["address"]
-        for name in ("w1", "w2"):
-            processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                                               "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
-                                               "--local-directory", str(folder / name)], **common))
-        with Client(address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=60)
-            assert len(client.scheduler_info()["workers"]) == 2
-        yield address
-    finally:
-        _stop(processes)
-
-
-def test_the_same_batch_in_process_and_on_a_real_scheduler_gives_identical_files(
-        tmp_path: Path, scheduler: str) -> None:
-    here, there = tmp_path / "here", tmp_path / "there"
-    batch(here, HAND, *STATUS_GRID, "--workers", "1")
-    result = batch(there, HAND, *STATUS_GRID, "--scheduler", scheduler)
-    assert f"16 solved on the Dask scheduler at {scheduler}" in result.stdout
-    assert (there / "batch.csv").read_bytes() == (here / "batch.csv").read_bytes()
-    assert pq.read_table(there / "batch.parquet").equals(pq.read_table(here / "batch.parquet"))
-    pool = tmp_path / "pool"
-    batch(pool, HAND, *STATUS_GRID, "--workers", "2")
-    assert (pool / "batch.csv").read_bytes() == (here / "batch.csv").read_bytes()

@@ -9,7 +9,8 @@ label. A worker rebuilds the ``Scenario`` from it, checks it, solves it with
 rounded here, so a row is the same bytes whichever process or machine computed it.
 
 The point key is the sha256 of the point's resolved scenario (and of its creator table's
-bytes in roster mode): ``--resume`` skips points whose key already has a row.
+bytes in roster mode, and the mixopt version): ``--resume`` skips points whose key already has
+a row that did not fail.
 """
 
 from __future__ import annotations
@@ -81,9 +82,12 @@ def _file_digest(path: str) -> str:
 
 
 def point_key(data: dict[str, Any], table_digest: str | None) -> str:
-    """The sha256 of a resolved scenario (its dump, keys sorted) and of its creator table's bytes."""
-    text = json.dumps({"scenario": data, "creator_table_sha256": table_digest}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=True, default=str)
+    """The sha256 of a resolved scenario (its dump, keys sorted), of its creator table's bytes and of
+    the mixopt version (whose defaults fill what the scenario leaves out)."""
+    from mixopt.version import mixopt_version
+
+    text = json.dumps({"scenario": data, "creator_table_sha256": table_digest, "mixopt": mixopt_version()},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -105,7 +109,7 @@ def _with_solver_settings(scenario: Scenario, solver: str | None, time_limit_s: 
 
 
 def _prepare(index: int, scenario: Scenario, values: dict[str, float | int], check: bool,
-             digests: dict[str, str]) -> BatchPoint:
+             digests: dict[str, str], settings: Sequence[str]) -> BatchPoint:
     data = scenario.model_dump(mode="json")
     table = ""
     digest = None
@@ -116,16 +120,19 @@ def _prepare(index: int, scenario: Scenario, values: dict[str, float | int], che
         digest = digests[table]
     key = point_key(data, digest)
     point = BatchPoint(index=index, scenario=scenario.source_file, values=values, key=key, tiers=scenario.tier_names)
+    sets = [*settings, *(f"{k}={_value_text(v)}" for k, v in values.items())]  # for 'mixopt solve' in messages
     payload = {"scenario": data, "source_file": scenario.source_file, "roster_path": table, "key": key,
-               "label": point.label, "check": check}
+               "label": point.label, "check": check, "sets": sets}
     return BatchPoint(index=index, scenario=point.scenario, values=values, key=key, payload=payload,
                       tiers=scenario.tier_names)
 
 
 def grid_points(scenario: Scenario, grids: Sequence[tuple[str, Sequence[float]]], *, solver: str | None = None,
-                time_limit_s: float | None = None, mip_gap: float | None = None) -> list[BatchPoint]:
+                time_limit_s: float | None = None, mip_gap: float | None = None,
+                settings: Sequence[str] = ()) -> list[BatchPoint]:
     """Every point of the product of ``grids`` (first grid outermost), each field checked as a sweep
-    checks it: a known numeric field, whole values for counts, a valid scenario at both ends."""
+    checks it: a known numeric field, whole values for counts, a valid scenario at both ends.
+    ``settings`` are the ``--set`` texts the scenario was read with (named in messages)."""
     from mixopt.analysis.sweep import _validate_endpoints
     from mixopt.scenario.fields import field_value, with_field
 
@@ -139,7 +146,7 @@ def grid_points(scenario: Scenario, grids: Sequence[tuple[str, Sequence[float]]]
         for (path, _), value in zip(grids, combo):
             point = with_field(point, path, value)
         set_values = {path: _plain(field_value(point, path)) for path, _ in grids}
-        points.append(_prepare(index, point, set_values, True, digests))
+        points.append(_prepare(index, point, set_values, True, digests, settings))
     return points
 
 
@@ -165,7 +172,7 @@ def file_points(paths: Sequence[Path], settings: Sequence[str] = (), *, solver: 
             points.append(BatchPoint(index=index, scenario=str(path), key=key, error=one_line(err)))
             continue
         scenario = _with_solver_settings(loaded, solver, time_limit_s, mip_gap)
-        points.append(_prepare(index, scenario, {}, False, digests))
+        points.append(_prepare(index, scenario, {}, False, digests, settings))
     return points
 
 
@@ -222,14 +229,15 @@ def _point_scenario(payload: dict[str, Any]) -> Scenario:
     return scenario
 
 
-def _no_plan_line(scenario: Scenario, status: str, label: str) -> str:
+def _no_plan_line(scenario: Scenario, status: str, label: str, sets: Sequence[str]) -> str:
+    import shlex
+
     file = scenario.source_file
-    if label == file:
-        where, how = "", f"Run 'mixopt solve {file}' to see why and the smallest change."
-    else:
-        where, how = f" at {label}", "Set these values in a copy of the scenario and run 'mixopt solve' on it to see why."
+    where = "" if label == file else f" at {label}"
+    command = shlex.join(["mixopt", "solve", file, *(part for text in sets for part in ("--set", text))])
     if status in ("infeasible", "infeasible_or_unbounded"):
-        return f"{file}: rules: no plan satisfies every rule{where} (status {status}). {how}"
+        return (f"{file}: rules: no plan satisfies every rule{where} (status {status}). "
+                f"Run '{command}' to see why and the smallest change.")
     if status == "unbounded":
         return f"{file}: budget: the objective can grow without limit{where}. Set a budget or a team capacity."
     return (f"{file}: solver: stopped before finding any plan{where} (status {status}). "
@@ -255,7 +263,7 @@ def solve_point(payload: dict[str, Any]) -> dict[str, Any]:
     status = plan.status.value
     row: dict[str, Any] = {"point_key": key, "status": status, "objective": plan.objective_label}
     if not plan.status.has_plan:
-        row["error"] = _no_plan_line(scenario, status, payload["label"])
+        row["error"] = _no_plan_line(scenario, status, payload["label"], payload.get("sets", ()))
         return row
     totals = plan.totals
     row.update({
@@ -279,8 +287,25 @@ def solve_points(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [solve_point(payload) for payload in payloads]
 
 
+def _code_digest() -> str:
+    """The sha256 of mixopt's files (code and shipped defaults) as they were when this module was loaded."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+_CODE = _code_digest()
+
+
 def worker_version() -> str:
-    """The mixopt version a worker runs (a batch refuses workers running another version)."""
+    """The mixopt version and code a worker runs (a batch refuses workers running other code: the
+    same rows need the same code and defaults)."""
     from mixopt.version import mixopt_version
 
-    return mixopt_version()
+    return f"{mixopt_version()} (code {_CODE[:12]})"

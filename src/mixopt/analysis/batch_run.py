@@ -140,8 +140,8 @@ def _check_versions(client: Any, address: str) -> None:
     other = sorted((worker, version) for worker, version in theirs.items() if version != mine)
     if other:
         worker, version = other[0]
-        raise _scheduler_issue(address, f"worker {worker} runs mixopt {version}, this machine {mine}; "
-                                        "install the same version on every worker")
+        raise _scheduler_issue(address, f"worker {worker} runs mixopt {version}, this machine {mine}; install "
+                                        "the same mixopt on every worker and restart them")
 
 
 def _dask(payloads: Sequence[dict[str, Any]], client: Any, workers: int) -> Iterator[Rows]:

@@ -153,7 +153,8 @@ def batch(scenarios: tuple[Path, ...], grid_specs: tuple[str, ...], out_dir: Pat
                             "Run one scenario over a grid, or drop --grid to solve every scenario given",
                             " ".join(str(s) for s in scenarios))
             base = read_scenario(scenarios[0], settings)
-            points = grid_points(base, grids, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
+            points = grid_points(base, grids, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                                 settings=settings)
             counts = tuple(p for p, _ in grids if isinstance(field_value(with_field(base, p, 1.0), p), int))
             title = (f"Batch of {base.source_file} over " +
                      " x ".join(f"{p} ({len(v)} values)" for p, v in grids))
