@@ -16,14 +16,21 @@ from mixopt.roster.plan import RosterPlan
 from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.cells import resolve_cells
 from mixopt.scenario.load import load_scenario
-from mixopt.scenario.relax import describe_change, relaxations
+from mixopt.scenario.relax import describe_change, relaxations, without_share_rule
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions, SolveStatus
 from mixopt.tier.model import build_model
-from mixopt.tier.plan import Plan, evaluate_plan, make_plan, objective_label
+from mixopt.tier.plan import (
+    Plan,
+    evaluate_plan,
+    find_padding,
+    make_plan,
+    objective_label,
+    padding_text,
+)
 from mixopt.tier.solve import solve
 
-__all__ = ["optimize", "solver_options_for", "evaluate_baseline", "marginal_values"]
+__all__ = ["optimize", "solver_options_for", "evaluate_baseline", "marginal_values", "padding_notes"]
 
 
 def solver_options_for(scenario: Scenario, **override: object) -> SolverOptions:
@@ -103,6 +110,26 @@ def marginal_values(plan: Plan | RosterPlan, options: SolverOptions, *,
     return tuple(out)
 
 
+def padding_notes(plan: Plan, options: SolverOptions | None) -> tuple[str, ...]:
+    """One note per cell with spend that adds nothing to the goal and only keeps a spend-share rule,
+    with what that rule costs (the goal given up: re-solved without the rule) when ``options`` are given."""
+    out = []
+    costs: dict[str, float | None] = {}
+    for pad in find_padding(plan):
+        cost = None
+        if options is not None and len(pad.rules) == 1:
+            rule = pad.rules[0].rule
+            if rule not in costs:
+                freer = without_share_rule(plan.scenario, rule)
+                other = _best_plan(freer, options, None) if freer is not None else None
+                costs[rule] = (other.objective_value - plan.objective_value
+                               if other is not None and other.status.has_plan and other.objective_value is not None
+                               and plan.objective_value is not None else None)
+            cost = costs[rule]
+        out.append(padding_text(pad, plan.objective_label, plan.scenario.currency, cost))
+    return tuple(out)
+
+
 def evaluate_baseline(scenario: Scenario) -> Plan | None:
     """The planner's own mix (``baseline:``) evaluated with the same numbers, or None."""
     if not scenario.baseline:
@@ -164,6 +191,8 @@ def optimize(
     plan = make_plan(model, solution)
     if explain and plan.status.has_plan:
         plan = dataclasses.replace(plan, marginals=marginal_values(plan, options))
+    if plan.status.has_plan and plan.feasible:
+        plan = dataclasses.replace(plan, notes=plan.notes + padding_notes(plan, options if explain else None))
     baseline = evaluate_baseline(scenario)
     if baseline is not None:
         plan = dataclasses.replace(plan, baseline=baseline)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.schema import Assumption, CellAssumptions, Scenario
 
-__all__ = ["relaxations", "describe_change"]
+__all__ = ["relaxations", "describe_change", "without_share_rule"]
 
 Relax = tuple[str, Callable[[Scenario], Scenario]]
 
@@ -116,6 +116,18 @@ def relaxations(scenario: Scenario, cells: tuple[Cell, ...], rule: str) -> Relax
         key = _inner(rule)
         cell = next(c for c in cells if c.key == key)
         return f"one more accepting {key} creator", lambda x: _more_pool(x, cell)
+    return None
+
+
+def without_share_rule(scenario: Scenario, rule: str) -> Scenario | None:
+    """The scenario without one tier or platform share rule (``tier_spend_share_max[micro]``), or None."""
+    for group in ("tier", "platform"):
+        for part, field in (("_spend_share_min[", "min_spend_share"), ("_spend_share_max[", "max_spend_share"),
+                            ("_budget_share_min[", "min_budget_share"), ("_budget_share_max[", "max_budget_share")):
+            if rule.startswith(group + part):
+                name = _inner(rule)
+                if name in getattr(scenario.rules, group + "s"):
+                    return _band(scenario, group + "s", name, field, None)
     return None
 
 

@@ -18,7 +18,7 @@ from mixopt.tier.check import check_mix
 from mixopt.tier.model import MixModel
 from mixopt.version import mixopt_version
 
-__all__ = ["Plan", "Marginal", "make_plan", "objective_label", "objective_of", "mixopt_version", "assumptions_table"]
+__all__ = ["Plan", "Marginal", "Padding", "find_padding", "padding_text", "make_plan", "objective_label", "objective_of", "mixopt_version", "assumptions_table"]
 
 
 @dataclass(frozen=True)
@@ -221,3 +221,103 @@ def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Padding:
+    """Spend in one cell that adds nothing to the goal and is there only for spend-share rules:
+    the plan's cell against the cheapest creators and posts with the same contribution."""
+
+    cell: str
+    creators: int  # creators beyond the cheapest mix
+    posts: int  # posts beyond the cheapest mix
+    spend: float
+    rules: tuple[RuleCheck, ...]  # the spend-share rules the cheaper mix would break
+
+
+_SPEND_SHARE = ("_spend_share_min[", "_spend_share_max[")
+
+
+def _is_spend_share(rule: str) -> bool:
+    return any(part in rule for part in _SPEND_SHARE)
+
+
+def find_padding(plan: Plan) -> tuple[Padding, ...]:
+    """Per used cell, the fewest posts (then creators) that keep the cell's contribution to the
+    goal and every rule but the spend-share rules; what is left over is padding when dropping it
+    breaks a spend-share rule. Exact: every candidate mix is evaluated and checked like a plan."""
+    s = plan.scenario
+    if not plan.status.has_plan or plan.objective_label == "spend" or s.roster is not None:
+        return ()
+    creators, posts = plan.creators_and_posts()
+    out = []
+    for cell in plan.cells:
+        n, p = creators.get(cell.key, 0), posts.get(cell.key, 0)
+        if n == 0:
+            continue
+        goal = _cell_goal(s, cell, n, p)
+
+        def keeps(n2: int, p2: int, cell: Cell = cell, goal: float = goal) -> bool:
+            if _cell_goal(s, cell, n2, p2) < goal - 1e-9 * max(1.0, abs(goal)):
+                return False
+            trial = evaluate_mix(plan.cells, {**creators, cell.key: n2}, {**posts, cell.key: p2}, s.economics)
+            return all(c.holds or _is_spend_share(c.rule) for c in check_mix(s, plan.cells, trial))
+
+        n2, p2 = n, p
+        for _ in range(2):
+            p2 = _fewest(max(n2, 1), p2, lambda q, n2=n2: keeps(n2, q))
+            n2 = _fewest(max(math.ceil(p2 / cell.max_posts), 1), n2, lambda m, p2=p2: keeps(m, p2))
+        if (n2, p2) == (n, p) or not keeps(n2, p2):
+            continue
+        trial = evaluate_mix(plan.cells, {**creators, cell.key: n2}, {**posts, cell.key: p2}, s.economics)
+        broken = tuple(c for c in check_mix(s, plan.cells, trial) if not c.holds)
+        if not broken:
+            continue  # cheaper with the same goal and every rule: a tie, not padding
+        saved = float(plan.allocation.loc[plan.allocation["tier"].eq(cell.tier) & plan.allocation["platform"].eq(
+            cell.platform), "spend"].sum()) - float(trial["spend"][plan.cells.index(cell)])
+        out.append(Padding(cell.key, n - n2, p - p2, saved, broken))
+    return tuple(out)
+
+
+def _cell_goal(s: Scenario, cell: Cell, n: int, p: int) -> float:
+    """One cell's contribution to the goal (its own totals, as if it were the whole plan)."""
+    row = evaluate_mix((cell,), {cell.key: n}, {cell.key: p}, s.economics)
+    return objective_of(s, totals_of(row, s.economics))
+
+
+def _fewest(low: int, high: int, ok: object) -> int:
+    """The smallest k in [low, high] with ok(k), given ok(high) and ok monotone (binary search)."""
+    assert callable(ok)
+    if low >= high:
+        return high
+    while low < high:
+        mid = (low + high) // 2
+        if ok(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return high
+
+
+def _keeps_text(check: RuleCheck) -> str:
+    """'keep micro under 60% of spend' from a spend-share rule's label."""
+    name, _, rest = check.label.partition(" at most ")
+    if rest:
+        return f"keep {name} under {rest}"
+    name, _, rest = check.label.partition(" at least ")
+    return f"keep {name} at {rest} or more" if rest else f"meet '{check.label}'"
+
+
+def padding_text(pad: Padding, goal: str, currency: str, cost: float | None = None) -> str:
+    """One sentence: '1,230 USD of nano.tiktok posts (73 posts) add no reach; they keep micro under
+    60% of spend', with what the rule costs when known (the goal given up, re-solved without it)."""
+    what = " and ".join(x for x in ((f"{pad.creators} creators" if pad.creators else ""),
+                                    (f"{pad.posts} posts" if pad.posts else "")) if x)
+    kind = "creators and posts" if pad.creators and pad.posts else "creators" if pad.creators else "posts"
+    keeps = " and ".join(_keeps_text(c) for c in pad.rules)
+    unit = currency if goal in ("revenue", "profit", "value") else goal
+    text = (f"{pad.spend:,.0f} {currency} of {pad.cell} {kind} ({what}) add no {goal}; they {keeps}")
+    if cost is not None and len(pad.rules) == 1:
+        text += (f"; the rule costs {cost:,.0f} {unit} (re-solved without it)" if cost > 1e-6
+                 else f"; re-solved without the rule the plan has no more {goal}")
+    return text + "."
