@@ -436,3 +436,41 @@ def test_run_json_is_read_back_as_json_with_every_field(tmp_path: Path, brief: s
     data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert set(data) == {"format", "mixopt_version", "command", "arguments", "files", "about"}
     assert all(set(f) == {"name", "bytes", "sha256"} and len(f["sha256"]) == 64 for f in data["files"])
+
+
+def _writer_command(fail: bool) -> Any:
+    """A command written the way a command adopts output sets by writing into ``out.folder``."""
+    import click
+
+    from mixopt.cli.common import commit_out, open_out, write_or_fail, wrote_text
+    from mixopt.outputs.files import write_text
+
+    @click.command()
+    @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+    def command(out_dir: Path) -> None:
+        out = open_out(out_dir)
+        out_dir = out.folder if out is not None else out_dir
+
+        def write() -> list[Path]:
+            if fail:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            write_text(out_dir / "a.csv", "a\n")
+            return [out_dir / "a.csv"]
+
+        written = commit_out(out, write_or_fail(out_dir, write))
+        click.echo(wrote_text(written), nl=False)
+
+    return command
+
+
+def test_a_command_writing_into_the_staging_folder_gets_the_whole_set_and_its_messages(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    result = CliRunner().invoke(_writer_command(fail=False), [str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"\nWrote {out / 'a.csv'}, {out / 'run.json'}\n"
+    assert _files(out)[0]["name"] == "a.csv" and verify_output_set(out) == []
+    result = CliRunner().invoke(_writer_command(fail=True), [str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"{out}: --out: cannot write there (No space left on device); nothing in it was "
+                             "changed. Free some disk space, or choose another folder.\n")
+    assert _files(out)[0]["name"] == "a.csv" and verify_output_set(out) == [] and _leftovers(out) == []

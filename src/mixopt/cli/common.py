@@ -145,6 +145,11 @@ def _inputs(scenarios: Sequence[Scenario]) -> list[Path]:
     return found
 
 
+#: Output sets open in this process, by staging folder (a command that writes with ``out.folder``
+#: as its folder still gets the set's messages and its relaxed.yaml committed).
+_OPEN_SETS: dict[Path, OutputSet] = {}
+
+
 def open_out(out_dir: Path | None, *scenarios: Scenario) -> OutputSet | None:
     """Start the run's output set in ``--out``: lock the folder, finish or clean what killed runs left.
 
@@ -165,9 +170,11 @@ def open_out(out_dir: Path | None, *scenarios: Scenario) -> OutputSet | None:
             cannot_write(out_dir, "--out", err.err)
         click.echo(f"{err.folder}: --out: {err.problem}. Move it away, or choose another folder.", err=True)
         sys.exit(2)
+    _OPEN_SETS[out.folder] = out
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(out.abort)
+        ctx.call_on_close(lambda folder=out.folder: _OPEN_SETS.pop(folder, None))
     for note in out.notes:
         click.echo(note, err=True)
     out.notes.clear()
@@ -220,6 +227,7 @@ def commit_out(out: OutputSet | None, staged: Sequence[Path] | None = None) -> l
     """
     if out is None:
         return []
+    staged = None if staged is None else out.final(staged)  # paths in the staging folder, as they will be
     try:
         written = out.commit()
     except (OSError, OutputSetError) as err:
@@ -232,10 +240,16 @@ def commit_out(out: OutputSet | None, staged: Sequence[Path] | None = None) -> l
 
 
 def write_or_fail(out_dir: Path, write: Callable[[], list[Path]]) -> list[Path]:
+    """Run ``write``; one line when it cannot write (into an output set's staging folder: nothing changed)."""
     try:
         return write()
-    except OSError as err:
-        cannot_write(out_dir, "--out", err)
+    except Exception as err:  # noqa: BLE001 - a full disk reaches here in several shapes
+        cause = _os_error(err)
+        if cause is None:
+            raise
+        if out_dir in _OPEN_SETS:
+            out_failed(_OPEN_SETS[out_dir], cause)
+        cannot_write(out_dir, "--out", cause)
 
 
 def wrote_text(paths: Sequence[Path]) -> str:
@@ -366,6 +380,7 @@ def diagnosis_lines(scenario: Scenario, status: SolveStatus, options: SolverOpti
         lines.append(f"  Smallest change: {change}{then}.")
         ctx = click.get_current_context(silent=True)
         settings = ctx.meta.get(SETTINGS_KEY, ()) if ctx is not None else ()
+        out_dir = _OPEN_SETS.get(out_dir, out_dir) if isinstance(out_dir, Path) else out_dir
         if out_dir is None:
             lines.append(f"  Add --out DIR to write it as a ready-to-run {relaxed_name}.")
         elif isinstance(out_dir, OutputSet):
