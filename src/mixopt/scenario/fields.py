@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["parse_values", "field_value", "with_field", "row_for", "is_money"]
+__all__ = ["parse_values", "field_value", "with_field", "row_for", "is_money", "raw_keys"]
 
 _RANGE = re.compile(r"^\s*([-+0-9.eE_]+)\s*:\s*([-+0-9.eE_]+)\s*:\s*([-+0-9.eE_]+)\s*$")
 
@@ -207,3 +207,38 @@ def row_for(path: str) -> tuple[str, str] | None:
 
 def is_money(path: str) -> bool:
     return path == "budget" or path.endswith(("min_spend", "max_spend"))
+
+
+def raw_keys(data: dict[str, Any], path: str) -> tuple[str, ...]:
+    """The keys of a scenario's plain YAML data that a dotted field path names.
+
+    Free-named keys may hold a dot (cells such as ``nano.tiktok``): ``rules.cells.nano.tiktok.lock``
+    gives ``('rules', 'cells', 'nano.tiktok', 'lock')`` because ``tiktok`` is not a field of a cell
+    rule, while ``assumptions.nano.fee_per_post`` gives ``('assumptions', 'nano', 'fee_per_post')``.
+    """
+    parts = path.split(".")
+    keys: list[str] = []
+    node: Any = data
+    annotation: Any = Scenario
+    while parts:
+        head, rest = parts[0], parts[1:]
+        model = _model_kind(annotation) if annotation is not None else None
+        value_type = _dict_value_type(annotation) if annotation is not None and model is None else None
+        if model is not None:
+            key = head
+            annotation = model.model_fields[key].annotation if key in model.model_fields else None
+        elif value_type is not None:
+            key = head
+            value_model = _model_kind(value_type)
+            joined = f"{head}.{rest[0]}" if rest else None
+            if joined is not None and ((isinstance(node, dict) and joined in node) or value_model is None
+                                       or rest[0] not in value_model.model_fields):
+                key, rest = joined, rest[1:]
+            annotation = value_type
+        else:
+            key, annotation = head, None
+        keys.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        parts = rest
+    return tuple(keys)
+
