@@ -11,7 +11,7 @@ CSV or JSON.
 
 from __future__ import annotations
 
-from mixopt.cli import authoring, batch, calibrate, compare, frontier, info, replan, review, simulate, solve, sweep  # noqa: F401  (registers the commands)
+from mixopt.cli import authoring, batch, calibrate, compare, frontier, info, pilot, replan, review, simulate, solve, sweep  # noqa: F401  (registers the commands)
 from mixopt.cli.app import cli
 
 __all__ = ["cli", "main"]
