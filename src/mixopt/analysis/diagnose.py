@@ -34,6 +34,7 @@ from mixopt.tier.solve import solve, to_arrays
 __all__ = ["Diagnosis", "precheck", "diagnose", "relaxed_yaml", "apply_overrides"]
 
 # model rows that are bookkeeping, not planner rules: never bent by the elastic model
+_MONEY_ROWS = ("target_roi", "target_profit", "limit_")  # money rows whose right-hand side may be 0
 _STRUCTURAL = ("posts_at_", "reach_curve", "impressions_curve", "engagements_curve", "conversions_curve",
                "cell_used_switch")
 
@@ -127,8 +128,11 @@ def _rule_path(rule: str) -> str | None:
     inner = rule[rule.index("[") + 1 : -1] if "[" in rule else ""
     if rule.startswith("target["):
         return f"targets.{inner}"
+    if rule.startswith("limit["):
+        return f"limits.{inner}"
     for group in ("tier", "platform"):
         for part, attr in (("_spend_share_min", "min_spend_share"), ("_spend_share_max", "max_spend_share"),
+                           ("_budget_share_min", "min_budget_share"), ("_budget_share_max", "max_budget_share"),
                            ("_spend_min", "min_spend"), ("_spend_max", "max_spend"),
                            ("_creators_min", "min_creators"), ("_creators_max", "max_creators")):
             if rule.startswith(group + part + "["):
@@ -161,7 +165,8 @@ def _elastic(scenario: Scenario, options: SolverOptions) -> tuple[dict[str, Any]
     for j, (i, sign) in enumerate(extra_cols):
         rows[i].append((n0 + j, sign))
         rhs = arrays.row_upper[i] if sign < 0 else arrays.row_lower[i]
-        cost[n0 + j] = 1.0 / max(abs(rhs), budget * 0.01 if "spend" in arrays.row_names[i] else 1.0)
+        money = "spend" in arrays.row_names[i] or arrays.row_names[i].startswith(_MONEY_ROWS)
+        cost[n0 + j] = 1.0 / max(abs(rhs), budget * 0.01 if money else 1.0)
     starts, index, value = [0], [], []
     for row in rows:
         for col, coef in row:
@@ -190,15 +195,24 @@ def _elastic(scenario: Scenario, options: SolverOptions) -> tuple[dict[str, Any]
         path = _rule_path(check.rule)
         if path is None:
             continue
-        new = _relaxed_limit(check, path, plan.totals["spend"])
+        new = _relaxed_limit(check, path, plan.totals["spend"], scenario)
         overrides[path] = new
-        shown = f"{new:.1%}" if path.endswith("_share") else f"{new:,.0f}"
+        shown = f"{new:.1%}" if path.endswith("_share") else f"{new:,.2f}" if path.startswith(
+            ("limits.", "targets.roi")) else f"{new:,.0f}"
         findings.append(f"{check.label}: change it to {shown} (the rule the least-bending plan had to give on)")
     return overrides, findings
 
 
-def _relaxed_limit(check: Any, path: str, spend: float) -> Any:
-    value = check.value
+def _relaxed_limit(check: Any, path: str, spend: float, scenario: Scenario) -> Any:
+    value, budget = check.value, scenario.budget
+    if path == "targets.roi":  # profit >= roi x spend: the ROI the bent plan reaches
+        return math.floor(value / spend * 100) / 100 if spend > 0 else 0.0
+    if path.startswith("limits."):  # spend <= limit x outcome: the ceiling the bent plan needs
+        ratio = value / check.limit if check.limit > 0 else 1.0
+        return math.ceil(float(getattr(scenario.limits, path.split(".")[1])) * ratio * 100) / 100
+    if path.endswith("_budget_share"):
+        share = value / budget if budget else 0.0
+        return math.floor(share * 1000) / 1000 if check.sense == ">=" else math.ceil(share * 1000) / 1000
     if path.endswith("_share"):
         share = value / spend if spend > 0 else 0.0
         return math.floor(share * 1000) / 1000 if check.sense == ">=" else math.ceil(share * 1000) / 1000
@@ -240,8 +254,8 @@ def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagno
     conflicts = precheck(s)
     findings: list[str] = []
     overrides: dict[str, Any] = {}
-    budget_text = f"{_money(s.budget, s.currency)}" if s.budget is not None else "these rules"
-    for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
+    best_plans = []
+    for kpi in _KPIS:
         floor = getattr(s.targets, kpi)
         if not floor:
             continue
@@ -249,9 +263,16 @@ def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagno
         goal = kpi if kpi in CURVED_KPIS else "revenue"
         best = _best(without, Objective(maximize=goal), options)  # type: ignore[arg-type]
         if best.status.has_plan and best.objective_value is not None and best.objective_value < floor - 1e-6:
-            findings.append(f"the {floor:,.0f} {kpi} target cannot be met with {budget_text}; the most {kpi} "
+            findings.append(f"the {floor:,.0f} {kpi} target cannot be met{_binds_text(best, kpi)}; the most {kpi} "
                             f"the rules allow is {best.objective_value:,.0f}")
-    has_targets = any(getattr(s.targets, k) for k in ("reach", "impressions", "engagements", "conversions", "revenue"))
+            best_plans.append(best)
+    efficiency = [_efficiency_finding(s, name, options) for name in ("profit", "roi", "cpa", "cpe", "cpm")]
+    fixes: dict[str, Any] = {}
+    for found in efficiency:
+        if found is not None:
+            findings.append(found[0])
+            fixes[found[1]] = found[2]
+    has_targets = any(getattr(s.targets, k) for k in _KPIS) or s.targets.profit is not None or s.targets.roi is not None
     if s.budget is not None and has_targets:
         unlimited = s.model_copy(update={"budget": None})
         cheapest = _best(unlimited, Objective(minimize="spend"), options)
@@ -260,6 +281,13 @@ def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagno
             findings.append(f"the targets need a budget of {_money(cheapest.totals['spend'], s.currency)} "
                             f"(now {_money(s.budget, s.currency)})")
             overrides = {"budget": needed}
+    if not overrides and fixes:
+        overrides = dict(sorted(fixes.items())[:1])
+    if not overrides and any(_binding(p, "team_capacity") for p in best_plans):
+        team = _least_team(s, options)
+        if team is not None:
+            findings.append(f"the targets need a team capacity of {team} creators (now {s.rules.max_creators})")
+            overrides = {"rules.max_creators": team}
     if not overrides:
         overrides, bends = _elastic(s, options)
         said = " ".join(findings)
@@ -278,6 +306,121 @@ def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagno
         findings.append("the rules conflict with each other in a way mixopt could not pin down; "
                         "try removing rules one at a time")
     return Diagnosis(tuple(conflicts), tuple(findings), overrides, relaxed_value)
+
+
+_KPIS = ("reach", "impressions", "engagements", "conversions", "revenue")
+
+
+def _binding(plan: Any, rule: str) -> bool:
+    return any(c.rule == rule for c in plan.binding_rules)
+
+
+def _binds_text(best: Any, kpi: str) -> str:
+    """' with 40,000 USD' when the budget limits the best plan; otherwise the rules that do bind
+    first (team capacity, a pool, the ROI target, ...), with what the best plan spends."""
+    s = best.scenario
+    tight = best.binding_rules
+    if best.totals["spend"] <= 0:  # at an empty plan shares and switches are tight trivially: name the efficiency rules
+        tight = [c for c in best.checks if c.rule.startswith(("target[", "limit["))]
+        if not tight:
+            return " with these rules"
+    if s.budget is None:
+        return " with these rules" if not tight else f": {_names(tight)} {_verb(tight)} first"
+    if any(c.rule == "budget" for c in tight) or not tight:
+        return f" with {_money(s.budget, s.currency)}"
+    if best.totals["spend"] <= 0:
+        return f": {_names(tight)} {_verb(tight)} first (no plan that spends anything meets {_it(tight)})"
+    return (f": {_names(tight)} {_verb(tight)} first, not the budget (the plan with the most {kpi} spends "
+            f"{_money(best.totals['spend'], s.currency)} of {_money(s.budget, s.currency)})")
+
+
+def _it(checks: list[Any]) -> str:
+    return "it" if len(checks) == 1 else "them"
+
+
+def _names(checks: list[Any]) -> str:
+    labels = [c.label for c in checks[:3]]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _verb(checks: list[Any]) -> str:
+    return "binds" if len(checks) == 1 else "bind"
+
+
+def _feasible(scenario: Scenario, options: SolverOptions) -> Any:
+    model = build_model(scenario)
+    plan = make_plan(model, solve(model, replace(options, tie_break=False)))
+    return plan if plan.status.has_plan else None
+
+
+def _efficiency_finding(s: Scenario, name: str, options: SolverOptions) -> tuple[str, str, float] | None:
+    """For a profit or ROI target or a CPA / CPE / CPM limit that alone keeps a plan from existing:
+    the line naming it, its path and the tightest value that lets a plan exist (exact re-solves:
+    the most profit, or a bisection to 0.01 on the ROI or the ceiling)."""
+    from mixopt.scenario.fields import with_field
+
+    is_target = name in ("profit", "roi")
+    value = getattr(s.targets if is_target else s.limits, name)
+    if value is None:
+        return None
+    path = f"targets.{name}" if is_target else f"limits.{name}"
+    freed = s.model_copy(update={"targets": s.targets.model_copy(update={name: None})} if is_target else
+                         {"limits": s.limits.model_copy(update={name: None})})
+    base = _feasible(freed, options)
+    if base is None or _feasible(s, options) is not None:
+        return None
+    cur = s.currency
+    if name == "profit":
+        best = _best(freed, Objective(maximize="profit"), options)
+        if not best.status.has_plan or best.objective_value is None:
+            return None
+        most = math.floor(best.objective_value)
+        return (f"the profit target of {_money(value, cur)} cannot be met{_binds_text(best, 'profit')}; the most "
+                f"profit the rules allow is {_money(best.objective_value, cur)}", path, float(most))
+    totals = base.totals
+    if name == "roi":
+        reached = totals["roi"] if totals["spend"] > 0 else value
+        ok, bad = math.floor(reached * 100) / 100, value
+    else:
+        kpi, per = {"cpa": ("conversions", 1.0), "cpe": ("engagements", 1.0), "cpm": ("impressions", 1000.0)}[name]
+        reached = per * totals["spend"] / totals[kpi] if totals[kpi] > 0 else math.inf
+        if not math.isfinite(reached):
+            return None
+        ok, bad = math.ceil(reached * 100) / 100, value
+    for _ in range(60):  # bisection on a 0.01 grid between a value with a plan and one without
+        if abs(ok - bad) <= 0.01 + 1e-12:
+            break
+        mid = round((ok + bad) / 2, 2)
+        if mid in (ok, bad):
+            break
+        if _feasible(with_field(s, path, mid), options) is not None:
+            ok = mid
+        else:
+            bad = mid
+    if name == "roi":
+        return (f"the ROI target of {value:g} cannot be met together with the other rules; the best ROI they allow "
+                f"is {ok:.2f} (to 0.01)", path, ok)
+    return (f"the {name.upper()} limit of {value:,.2f} {cur} cannot be met together with the other rules; the lowest "
+            f"{name.upper()} they allow is {ok:,.2f} {cur} (to 0.01)", path, ok)
+
+
+def _least_team(s: Scenario, options: SolverOptions) -> int | None:
+    """The smallest team capacity that lets a plan exist with every other rule (bisection), or None."""
+    from mixopt.scenario.fields import with_field
+
+    if s.rules.max_creators is None:
+        return None
+    high = sum(c.accepting_pool for c in resolve_cells(s))
+    low = s.rules.max_creators  # no plan at the current capacity
+    if high <= low or _feasible(with_field(s, "rules.max_creators", high), options) is None:
+        return None
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _feasible(with_field(s, "rules.max_creators", mid), options) is not None:
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def _nest(overrides: dict[str, Any]) -> dict[str, Any]:
