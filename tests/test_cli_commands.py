@@ -40,9 +40,11 @@ def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def _sheet_rows(path: Path, sheet: str) -> list[dict]:
-    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    """A sheet's rows keyed by column code (the planner headers' codes, from the Data dictionary)."""
+    book = openpyxl.load_workbook(path, data_only=True)
+    codes = {r[1]: r[2] for r in list(book["Data dictionary"].iter_rows(values_only=True))[1:] if r[0] == sheet}
+    rows = list(book[sheet].iter_rows(values_only=True))
+    return [dict(zip([codes.get(h, h) for h in rows[0]], r)) for r in rows[1:]]
 
 
 def _extends(path: Path, text: str) -> str:
@@ -229,7 +231,7 @@ def test_compare_puts_plans_side_by_side_with_the_difference(runner: CliRunner, 
     assert {p.name for p in tmp_path.iterdir()} == {"comparison.csv", "comparison.json", "comparison.xlsx", "run.json"}
     sheet = _sheet_rows(tmp_path / "comparison.xlsx", "Comparison")
     spend = next(r for r in sheet if r["item"] == "spend")
-    assert spend[a.scenario.name] == pytest.approx(a.totals["spend"])
+    assert spend["A"] == pytest.approx(a.totals["spend"]) and spend["B"] == pytest.approx(b.totals["spend"])
     data = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
     assert [Path(f).name for f in data["files"]] == [awareness.name, SALES.name]
 
