@@ -59,7 +59,7 @@ LOCK_NAME = ".mixopt-lock"
 STAGING_PREFIX = ".mixopt-staging-"
 FORMAT = "mixopt output set 1"
 _REMOVE = ".remove.json"  # in a staging folder: the earlier run's files this run removes
-_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,12}\.tmp$")  # write_atomic's '.NAME.XXXXXXXX.tmp'
+_TMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # write_atomic's temporary names: .NAME.XXXXXXXX.tmp
 _CHUNK = 1 << 20
 
 
