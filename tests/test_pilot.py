@@ -65,7 +65,7 @@ def test_report_repeats_exactly_for_a_seed(tmp_path: Path) -> None:
     second = runner.invoke(cli, [*args, "--out", str(tmp_path / "b")])
     assert first.exit_code == 0, first.output
     assert first.output == second.output
-    for name in ("pilot.json", "pilot_plan.csv", "pilot_worlds.csv"):
+    for name in ("pilot.json", "pilot_plan.csv", "pilot_plan.json", "pilot_worlds.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     report = json.loads(first.output)
     assert report["worlds"] == 3 and report["seed"] == 5

@@ -63,7 +63,7 @@ def _seed(text: str) -> int:
               help="Random seed (the same seed repeats the report exactly).")
 @set_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write pilot.json, pilot_plan.csv and pilot_worlds.csv into this folder.")
+              help="Write pilot.json, pilot_plan.csv, pilot_plan.json (for review) and pilot_worlds.csv into this folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on standard output.")
 def pilot(scenario: Path, share_text: str, worlds_text: str, seed_text: str, settings: tuple[str, ...],

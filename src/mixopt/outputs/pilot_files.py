@@ -1,7 +1,9 @@
 """What ``mixopt pilot`` prints and writes: the pilot plan, both strategies' outcomes, the next steps.
 
 Files (``--out``): ``pilot.json`` (the whole report), ``pilot_plan.csv`` (the pilot's creators,
-posts and spend per cell) and ``pilot_worlds.csv`` (the goal per world for both strategies).
+posts and spend per cell), ``pilot_plan.json`` (the pilot as a plan.json, as ``mixopt solve``
+writes it: ``mixopt review`` compares its results with it) and ``pilot_worlds.csv`` (the goal
+per world for both strategies).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from mixopt.analysis.pilot import PilotStudy
 from mixopt.outputs.files import clean, write_text
+from mixopt.outputs.plan_files import plan_json
 from mixopt.version import mixopt_version
 
 __all__ = ["pilot_text", "pilot_json", "pilot_plan_frame", "pilot_worlds_frame", "write_pilot"]
@@ -121,12 +124,15 @@ def pilot_text(study: PilotStudy) -> str:
 
 
 def write_pilot(study: PilotStudy, out_dir: Path) -> list[Path]:
-    """Write pilot.json, pilot_plan.csv and pilot_worlds.csv (each atomically)."""
+    """Write pilot_plan.csv, pilot_plan.json, pilot_worlds.csv and pilot.json (each atomically)."""
     out_dir = Path(out_dir)
-    paths = [out_dir / "pilot_plan.csv", out_dir / "pilot_worlds.csv", out_dir / "pilot.json"]
+    paths = [out_dir / "pilot_plan.csv", out_dir / "pilot_plan.json", out_dir / "pilot_worlds.csv",
+             out_dir / "pilot.json"]
     plan = pilot_plan_frame(study)
     worlds = pilot_worlds_frame(study).map(lambda v: clean(v, 2) if isinstance(v, float) else v)
     write_text(paths[0], plan.to_csv(index=False, lineterminator="\n"))
-    write_text(paths[1], worlds.to_csv(index=False, lineterminator="\n"))
-    write_text(paths[2], pilot_json(study))
+    assert study.pilot.plan is not None
+    write_text(paths[1], plan_json(study.pilot.plan))
+    write_text(paths[2], worlds.to_csv(index=False, lineterminator="\n"))
+    write_text(paths[3], pilot_json(study))
     return paths
