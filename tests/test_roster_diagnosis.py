@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import mixopt
 import mixopt.roster.diagnose as roster_diagnose
-from mixopt.analysis.diagnose import diagnose
+from mixopt.analysis.diagnose import apply_overrides, diagnose
 from mixopt.cli.app import cli
 from mixopt.cli.common import diagnosis_lines, no_plan
 from mixopt.roster.model import build_roster_model
@@ -228,3 +228,40 @@ def test_no_plan_and_diagnosis_lines_take_a_roster_plan(tmp_path: Path, capsys: 
     assert printed[:-1] == lines[:-1]
     assert printed[-1].startswith(f"  Wrote {tmp_path / 'relaxed.yaml'} (it extends ")
     assert mixopt.load_scenario(tmp_path / "relaxed.yaml").rules.max_creators == 12
+
+
+def _variant(write_scenario, text: str) -> Scenario:
+    return mixopt.load_scenario(write_scenario(f"extends: {(DATA / 'base.yaml').resolve()}\n{text}"))
+
+
+@pytest.mark.parametrize(("text", "path", "step"), [
+    ("targets: {roi: 20}\n", "targets.roi", 0.01),
+    ("limits: {cpa: 5}\n", "limits.cpa", -0.01),
+])
+def test_an_impossible_efficiency_rule_is_moved_only_as_far_as_a_plan_needs(write_scenario, text: str, path: str,
+                                                                          step: float) -> None:
+    """The ROI floor (CPA ceiling) is the rule named, lowered (raised) to the tightest value with a plan, to 0.01."""
+    s = _variant(write_scenario, text)
+    assert not _has_plan(s)
+    d = diagnose(s)
+    assert list(d.overrides) == [path]
+    value = d.overrides[path]
+    word = "ROI target" if path == "targets.roi" else "CPA limit"
+    assert any(line.startswith(f"the {word} of ") and "change it to" in line for line in d.findings)
+    assert _has_plan(with_field(s, path, value))
+    assert not _has_plan(with_field(s, path, round(value + step, 2)))
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("roster:\n  resource_floors: {fit_score: 100}\n", "roster.resource_floors.fit_score"),
+    ("rules:\n  tiers:\n    pico: {min_budget_share: 0.9}\n", "rules.tiers.pico.min_budget_share"),
+    ("targets: {profit: 100000}\n", "targets.profit"),
+])
+def test_resource_floors_budget_shares_and_profit_targets_are_bent_and_confirmed(write_scenario, text: str,
+                                                                                 path: str) -> None:
+    s = _variant(write_scenario, text)
+    assert not _has_plan(s)
+    d = diagnose(s)
+    assert list(d.overrides) == [path]
+    assert _has_plan(apply_overrides(s, d.overrides))
+    assert d.relaxed_objective is not None

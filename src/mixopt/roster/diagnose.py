@@ -133,7 +133,8 @@ class _Side:
     rows: tuple[int, ...]
     sign: float  # +1: a floor (row + violation >= lower); -1: a cap (row - violation <= upper)
     path: str  # the scenario field that sets it
-    kind: str  # money, count, lock, target, share_min, share_max, overlap, resource
+    kind: str  # money, count, lock, target, share_min, share_max, budget_share_min/max, overlap, resource,
+    # profit, roi, ceiling (a CPA / CPE / CPM limit)
     limit: float  # the rule's limit in the scenario's terms (a share for share rules)
     scale: float  # the rule's own size, in the row's unit: bending it by this much costs 1
     words: str  # the rule in planner words
@@ -174,6 +175,17 @@ def _sides(model: RosterModel) -> list[_Side]:
         if floor:
             shown = cash(floor) + " revenue" if kpi == "revenue" else f"{floor:,.0f} {kpi}"
             add(f"target_{kpi}", 1, f"targets.{kpi}", "target", floor, floor, f"the {shown} target")
+    if s.targets.profit is not None:
+        add("target_profit", 1, "targets.profit", "profit", s.targets.profit, max(abs(s.targets.profit), 0.01 * money),
+            f"the profit target of {cash(s.targets.profit)}")
+    if s.targets.roi is not None:  # profit - roi x spend >= 0: a bend of v money lowers the ROI by v / spend
+        add("target_roi", 1, "targets.roi", "roi", s.targets.roi, max(abs(s.targets.roi), 0.01) * money,
+            f"the ROI target of at least {s.targets.roi:g}")
+    for name in ("cpa", "cpe", "cpm"):  # spend - limit x outcome <= 0
+        limit = getattr(s.limits, name)
+        if limit is not None:
+            add(f"limit_{name}", -1, f"limits.{name}", "ceiling", limit, money,
+                f"the {name.upper()} limit of {limit:,.2f} {cur}")
     cap = s.rules.max_creators
     if cap is not None:
         add("team_capacity", -1, "rules.max_creators", "count", cap, max(cap, 1), f"the team capacity of {cap} creators")
@@ -188,6 +200,11 @@ def _sides(model: RosterModel) -> list[_Side]:
                 share = band.max_spend_share
                 add(f"{kind}_spend_share_max_{name}", -1, f"{field}.max_spend_share", "share_max", share,
                     max(share, 0.01) * money, f"the {name} maximum share of {share:.0%} of spend")
+            for side, share in (("min", band.min_budget_share), ("max", band.max_budget_share)):
+                if share is not None:
+                    add(f"{kind}_budget_share_{side}_{name}", 1 if side == "min" else -1,
+                        f"{field}.{side}_budget_share", f"budget_share_{side}", share, max(share, 0.01) * money,
+                        f"the {name} {'minimum' if side == 'min' else 'maximum'} share of {share:.0%} of the budget")
             if band.min_spend is not None:
                 add(f"{kind}_spend_{name}", 1, f"{field}.min_spend", "money", band.min_spend,
                     max(band.min_spend, 0.01 * money), f"the {name} minimum spend of {cash(band.min_spend)}")
@@ -231,6 +248,10 @@ def _sides(model: RosterModel) -> list[_Side]:
         values = np.nan_to_num(table[column].to_numpy(dtype=float))
         add(f"resource_{column}", -1, f"roster.resource_caps.{column}", "resource", limit, max(limit, 1.0),
             f"the cap of {limit:,.6g} on total {column}", integral=bool(np.all(values == np.round(values))))
+    for column, floor in s.roster.resource_floors.items():
+        values = np.nan_to_num(table[column].to_numpy(dtype=float))
+        add(f"resource_floor_{column}", 1, f"roster.resource_floors.{column}", "resource", floor, max(floor, 1.0),
+            f"the floor of {floor:,.6g} on total {column}", integral=bool(np.all(values == np.round(values))))
     return out
 
 
@@ -297,9 +318,23 @@ def _least_bending(model: RosterModel, sides: list[_Side], options: SolverOption
     return None, ""
 
 
-def _bent_value(side: _Side, activity: np.ndarray, spend: float) -> float | int | None:
+def _bent_value(side: _Side, activity: np.ndarray, spend: float, budget: float | None = None) -> float | int | None:
     """The rule's new limit so that the choice with these row activities meets it, rounded outward (None: no bend)."""
     value = float(activity.max() if side.sign < 0 else activity.min())
+    if side.kind in ("roi", "ceiling"):  # rows of the form profit - roi x spend >= 0 and spend - limit x outcome <= 0
+        if (side.sign > 0 and value >= -1e-7 * side.scale) or (side.sign < 0 and value <= 1e-7 * side.scale):
+            return None
+        if side.kind == "roi":
+            return math.floor((side.limit + value / spend) * 100 + 1e-9) / 100 if spend > 0 else 0.0
+        if spend - value <= 0:
+            return None
+        return math.ceil(side.limit * spend / (spend - value) * 100 - 1e-9) / 100
+    if side.kind in ("budget_share_min", "budget_share_max"):
+        share = value / budget if budget else side.limit
+        if (side.sign > 0 and share >= side.limit - 1e-9) or (side.sign < 0 and share <= side.limit + 1e-9):
+            return None
+        return max(math.floor(share * 1000 + 1e-9) / 1000, 0.0) if side.sign > 0 else \
+            min(math.ceil(share * 1000 - 1e-9) / 1000, 1.0)
     if side.kind in ("share_min", "share_max"):
         tol = 1e-7 * side.scale
         if (side.sign > 0 and value >= -tol) or (side.sign < 0 and value <= tol):
@@ -317,8 +352,10 @@ def _bent_value(side: _Side, activity: np.ndarray, spend: float) -> float | int 
             float(max(math.floor(steps + 1e-9) * MONEY_STEP, 0.0))
     if side.kind == "target":
         return float(max(math.floor(value + 1e-9), 0))
+    if side.kind == "profit":
+        return float(math.floor(value / MONEY_STEP + 1e-9) * MONEY_STEP)
     if side.kind == "resource" and not side.integral:
-        return math.ceil(value * 100 - 1e-9) / 100
+        return math.ceil(value * 100 - 1e-9) / 100 if side.sign < 0 else math.floor(value * 100 + 1e-9) / 100
     return int(math.ceil(value - 1e-9)) if side.sign < 0 else int(max(math.floor(value + 1e-9), 0))
 
 
@@ -328,19 +365,30 @@ def _widened(side: _Side, value: float) -> float | int:
         return value + MONEY_STEP if side.sign < 0 else max(value - MONEY_STEP, 0.0)
     if side.kind == "target":
         return float(max(math.floor(min(value * 0.99, value - 1)), 0))
-    if side.kind == "share_min":
+    if side.kind in ("share_min", "budget_share_min"):
         return max(round(value - 0.005, 3), 0.0)
-    if side.kind == "share_max":
+    if side.kind in ("share_max", "budget_share_max"):
         return min(round(value + 0.005, 3), 1.0)
+    if side.kind == "profit":
+        return value - MONEY_STEP
+    if side.kind == "roi":
+        return round(value - 0.01, 2)
+    if side.kind == "ceiling":
+        return math.ceil(value * 101 - 1e-9) / 100
     if side.kind == "resource":
-        return value + max(abs(value) * 0.01, 1.0 if side.integral else 0.01)
+        step = max(abs(value) * 0.01, 1.0 if side.integral else 0.01)
+        return value + step if side.sign < 0 else max(value - step, 0.0)
     return int(value) + 1 if (side.sign < 0 or (side.kind == "lock" and value > side.limit)) else max(int(value) - 1, 0)
 
 
 def _shown(side: _Side, value: float, currency: str) -> str:
-    if side.kind in ("share_min", "share_max"):
+    if side.kind in ("share_min", "share_max", "budget_share_min", "budget_share_max"):
         return f"{value:.1%}"
-    if side.kind == "money":
+    if side.kind in ("roi",):
+        return f"{value:.2f}"
+    if side.kind == "ceiling":
+        return f"{value:,.2f} {currency}"
+    if side.kind in ("money", "profit"):
         return f"{value:,.0f} {currency}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
@@ -364,6 +412,32 @@ def _confirmed(model: RosterModel, changes: dict[str, tuple[_Side, float | int]]
             return changes, None  # stopped or failed: nothing confirmed
         changes = {path: (side, _widened(side, value)) for path, (side, value) in changes.items()}
     return changes, None
+
+
+#: How many roster solves the bisection of an efficiency rule's relaxed value may take.
+TIGHTEN_SOLVES = 16
+
+
+def _tightest(model: RosterModel, side: _Side, value: float, options: SolverOptions) -> tuple[float, RosterPlan] | None:
+    """A profit or ROI floor or a CPA / CPE / CPM ceiling moved only as far as a plan needs: bisection
+    between the confirmed value and the rule's own on the rule's grid (0.01, or 100 of money)."""
+    if side.kind not in ("roi", "ceiling", "profit"):
+        return None
+    grid = MONEY_STEP if side.kind == "profit" else 0.01
+    ok, bad, best = float(value), float(side.limit), None
+    for _ in range(TIGHTEN_SOLVES):
+        if abs(ok - bad) <= grid + 1e-9:
+            break
+        mid = round(round((ok + bad) / 2 / grid) * grid, 2)
+        if mid in (ok, bad):
+            break
+        plan = optimize_roster(with_field(model.scenario, side.path, mid), options, mip_gap=options.mip_gap,
+                               roster=model.roster)
+        if plan.status.has_plan and plan.feasible:
+            ok, best = mid, plan
+        else:
+            bad = mid
+    return (ok, best) if best is not None else None
 
 
 def _least_budget(model: RosterModel, options: SolverOptions) -> tuple[float, str] | None:
@@ -412,13 +486,19 @@ def smallest_roster_change(model: RosterModel, options: SolverOptions | None = N
         activity = csr_matrix_of(model.arrays) @ x
         spend = float(_spend_per_column(model) @ x)
         for side in sides:
-            value = _bent_value(side, activity[list(side.rows)], spend)
+            value = _bent_value(side, activity[list(side.rows)], spend, s.budget)
             if value is not None and side.path not in changes:
                 changes[side.path] = (side, value)
         if not changes:
             return RosterChange({}, (), None)
     first = dict(changes)
     changes, plan = _confirmed(model, changes, options)
+    if plan is not None and len(changes) == 1:
+        (path, (side, value)), = changes.items()
+        tight = _tightest(model, side, value, options)
+        if tight is not None:
+            changes, plan = {path: (side, tight[0])}, tight[1]
+            first = dict(changes)
     if plan is None:
         if how != "budget":
             findings += [f"{side.words} has to give (the least-bending choice of creators gave on it)"
