@@ -130,8 +130,9 @@ def test_a_weaker_plan_at_a_low_floor_is_replaced_by_a_better_one_found_higher(
     real = frontier_module.optimize_roster
     calls: list[Scenario] = []
 
-    def poor_first_point(scenario: Scenario, options: object, *, mip_gap: float, roster: object) -> object:
-        plan = real(scenario, options, mip_gap=mip_gap, roster=roster)
+    def poor_first_point(scenario: Scenario, options: object, *, mip_gap: float, roster: object,
+                         reserves: bool = True) -> object:
+        plan = real(scenario, options, mip_gap=mip_gap, roster=roster, reserves=reserves)
         calls.append(scenario)
         if len(calls) == 3:  # after the most-x and most-y end solves: the lowest floor of the grid
             assert scenario.objective.maximize == "conversions"

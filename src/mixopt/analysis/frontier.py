@@ -209,7 +209,7 @@ def _trace_roster(scenario: Scenario, x: str, y: str, points: int, options: Solv
     gap = float(options.mip_gap)
 
     def solve_for(s: Scenario) -> RosterPlan:
-        return optimize_roster(s, options, mip_gap=gap, roster=roster)
+        return optimize_roster(s, options, mip_gap=gap, roster=roster, reserves=False)
 
     def best(goal: str) -> RosterPlan:
         return solve_for(scenario.model_copy(update={"objective": Objective(maximize=goal)}))  # type: ignore[arg-type]
@@ -243,7 +243,7 @@ def _trace_roster(scenario: Scenario, x: str, y: str, points: int, options: Solv
             k = -minus_k
             if k != i and best_y > float(plan.totals[y]):
                 repeats = solved[k][0]
-                plan = _certified(make_roster_plan(s, roster, solved[k][2].solution), plan.bound, gap)
+                plan = _certified(make_roster_plan(s, roster, solved[k][2].solution, reserves=False), plan.bound, gap)
         has = plan.status.has_plan and plan.feasible  # a plan failing the independent check is never shown
         out.append(FrontierPoint(
             floor=floor, status=plan.status,

@@ -92,8 +92,8 @@ def run_roster_sweep(
         nonlocal last
         point = with_field(scenario, field, value)
         if last is not None and last.status.has_plan and _keeps_every_rule(point, roster, last):
-            return make_roster_plan(point, roster, last.solution)
-        found = optimize_roster(point, options, mip_gap=options.mip_gap, roster=roster)
+            return make_roster_plan(point, roster, last.solution, reserves=False)
+        found = optimize_roster(point, options, mip_gap=options.mip_gap, roster=roster, reserves=False)
         last = found if side is not None else None
         return found
 
@@ -132,7 +132,7 @@ def _marginal(scenario: Scenario, field: str, point: SweepPoint, solved: dict[fl
     more = solved.get(point.value + 1000.0)
     if more is None:
         more = optimize_roster(with_field(scenario, field, point.value + 1000.0), options, mip_gap=options.mip_gap,
-                               roster=roster)
+                               roster=roster, reserves=False)
     if not more.status.has_plan or more.objective_value is None:
         return None
     return float(more.objective_value - point.objective)

@@ -17,12 +17,14 @@ __all__ = ["optimize_roster"]
 
 
 def optimize_roster(scenario: Scenario, options: SolverOptions | None = None, *,
-                    mip_gap: float | None = None, roster: Roster | None = None) -> RosterPlan:
+                    mip_gap: float | None = None, roster: Roster | None = None,
+                    reserves: bool = True) -> RosterPlan:
     """Read the scenario's creator table, choose the creators and check the choice.
 
     The gap is ``mip_gap`` when given (the command line's ``--mip-gap``), else the scenario's
     ``roster.mip_gap`` (default 0.001). ``options`` brings the time limit. ``roster`` is the
-    creator table already read for this scenario (re-solves of the same brief reuse it).
+    creator table already read for this scenario (re-solves of the same brief reuse it);
+    ``reserves=False`` skips the reserve list (re-solves that are compared, not signed).
     """
     assert scenario.roster is not None, "not a roster scenario: use mixopt.optimize"
     options = options or SolverOptions()
@@ -36,7 +38,7 @@ def optimize_roster(scenario: Scenario, options: SolverOptions | None = None, *,
     timings["build"] = time.perf_counter() - step
     solution = solve_roster(model, options, mip_gap=gap)
     step = time.perf_counter()
-    plan = make_roster_plan(scenario, roster, solution)
+    plan = make_roster_plan(scenario, roster, solution, reserves=reserves)
     timings["verify"] = time.perf_counter() - step
     seconds = {**timings, **solution.seconds}
     return dataclasses.replace(plan, solution=dataclasses.replace(solution, seconds=seconds))

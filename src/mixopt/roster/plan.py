@@ -11,7 +11,7 @@ import pandas as pd
 from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.roster.check import at_posts, check_roster_choice
 from mixopt.roster.model import ROSTER_KPIS
-from mixopt.roster.reserves import reserve_list
+from mixopt.roster.reserves import RESERVE_COLUMNS, reserve_list
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, filled_names
 from mixopt.scenario.cells import Cell, resolve_cells
@@ -168,8 +168,12 @@ def _group_table(picked: pd.DataFrame, column: str, order: tuple[str, ...]) -> p
     return pd.DataFrame(rows, columns=[column, "creators", "spend", *ROSTER_KPIS])
 
 
-def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolution) -> RosterPlan:
-    """Read a roster solution into a plan and re-check every rule on the chosen creators."""
+def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolution, *,
+                     reserves: bool = True) -> RosterPlan:
+    """Read a roster solution into a plan and re-check every rule on the chosen creators.
+
+    ``reserves=False`` leaves the reserve list empty (re-solves whose plans are compared, not
+    signed: sweep points, frontier points)."""
     table = roster.table
     empty = pd.DataFrame(columns=list(SELECTED_COLUMNS))
     if solution.chosen is None:
@@ -190,6 +194,6 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
         scenario=scenario, roster=roster, solution=solution, selected=selected,
         by_tier=_group_table(picked, "tier", scenario.tier_names),
         by_platform=_group_table(picked, "platform", scenario.platforms),
-        reserves=reserve_list(scenario, table, chosen),
+        reserves=reserve_list(scenario, table, chosen, solution.posts) if reserves else pd.DataFrame(columns=list(RESERVE_COLUMNS)),
         totals=_totals(scenario, picked), checks=checks, notes=tuple(notes),
         allocation=_allocation(scenario, picked))
