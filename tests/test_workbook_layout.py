@@ -152,7 +152,8 @@ def test_roster_workbook_shows_whole_followers_and_acceptance_as_a_percentage(bo
     formats = _formats(ws, 2)
     assert formats["Followers"] == formats["Posts"] == "#,##0"
     assert formats["Acceptance rate"] == "0.0%" and formats["Spend"] == '#,##0.00 "USD"'
-    assert ws.cell(ws.max_row, 1).value.startswith("Total")
+    tiers = openpyxl.load_workbook(books["roster"])["By tier"]
+    assert tiers.cell(tiers.max_row, 1).value == "Total" and tiers.cell(tiers.max_row, 1).font.b
 
 
 def test_csvs_print_counts_as_whole_numbers_and_keep_other_figures() -> None:
@@ -195,3 +196,12 @@ def test_run_outputs_of_a_comparison_repeat_byte_for_byte(tmp_path: Path) -> Non
     second = write_run_outputs(Deliverable(comparison=compare_plans(plans)), tmp_path / "b", charts=False)
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_every_plan_column_and_total_has_a_planner_header_and_a_number_kind() -> None:
+    from mixopt.outputs.columns import COLUMNS, TOTAL_KEYS
+    from mixopt.outputs.labels import HEADERS, KINDS
+
+    missing = [c[0] for c in COLUMNS if c[0] not in HEADERS] + [k for k in TOTAL_KEYS if k not in HEADERS]
+    assert missing == []
+    assert {kind for _header, kind in HEADERS.values()} <= set(KINDS)

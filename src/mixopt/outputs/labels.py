@@ -43,6 +43,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "handling_cost": ("Handling cost", "money"),
     "reach": ("Reach (people)", "measure"),
     "impressions": ("Impressions", "measure"),
+    "unique_reach": ("Unique reach (people)", "measure"),
+    "frequency": ("Frequency (views per person)", "decimal2"),
     "engagements": ("Engagements", "measure"),
     "conversions": ("Conversions", "decimal1"),
     "revenue": ("Revenue", "money"),

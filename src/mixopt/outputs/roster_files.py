@@ -18,7 +18,6 @@ from mixopt.outputs.sheets import Book
 from mixopt.outputs.standard_sheets import (
     PROVENANCE_LABELS,
     dictionary_sheet,
-    limit_facts,
     mix_block,
     plan_facts,
     summary_sheet,
@@ -216,10 +215,12 @@ def _write_xlsx(plan: RosterPlan, target: Path, changes: pd.DataFrame | None = N
     facts += plan_facts(plan, s)
     facts.insert(len(prov) + 5, ("Best possible (certified bound)", plan.solution.bound,
                                  objective_kind(plan.objective_label)))
-    facts += limit_facts(plan) + [("Note", n, "text") for n in plan.notes]
+    # what limits the plan is in plan.json and on the terminal; the workbook stays the same with
+    # and without --no-explain
+    facts += [("Note", n, "text") for n in plan.notes]
     ws = summary_sheet(book, facts)
     mix_block(book, ws, "Summary", plan.by_tier)
-    book.table(book.sheet("Selected creators"), plan.selected, total=_total(plan.selected, plan.totals))
+    book.table(book.sheet("Selected creators"), plan.selected)  # one row per creator (totals: By tier, Summary)
     if changes is not None:
         book.table(book.sheet("Changes"), changes)
     tiers = book.sheet("By tier")
@@ -241,16 +242,11 @@ def _write_xlsx(plan: RosterPlan, target: Path, changes: pd.DataFrame | None = N
     book.close()
 
 
-def _total(frame: pd.DataFrame, totals: dict[str, float], label_column: str = "id") -> dict[str, Any]:
+def _total(frame: pd.DataFrame, totals: dict[str, float], label_column: str) -> dict[str, Any]:
     """The bold total row under a table: the plan's totals for the columns that are sums."""
     sums = ("creators", "posts", "spend", "fees", "product_cost", "handling_cost", "reach", "impressions",
             "engagements", "conversions", "revenue")
-    row: dict[str, Any] = {c: totals.get(c) for c in frame.columns if c in sums}
-    if "creators" not in frame.columns and label_column == "id":
-        row[label_column] = f"Total: {int(totals.get('creators', len(frame))):,} creators"
-    else:
-        row[label_column] = "Total"
-    return row
+    return {label_column: "Total", **{c: totals.get(c) for c in frame.columns if c in sums}}
 
 
 def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str | None = None,
