@@ -170,13 +170,13 @@ def test_assumptions_from_changes_the_plan_and_records_what_it_set(calibrated_di
     assert before.allocation["creators"].tolist() != after.allocation["creators"].tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="the Assumptions table's set_by comes from scenario/cells.py, which must "
-                                       "read Scenario.calibrated_values (one line, see the calibration notes)")
 def test_the_assumptions_table_says_calibrated(calibrated_dir: Path) -> None:
     layered = mixopt.load_scenario(calibrated_dir / "plan.yaml")
     table = assumptions_table(resolve_cells(layered))
     row = table[(table["tier"] == "nano") & (table["platform"] == "instagram") & (table["parameter"] == "fee_per_post")]
     assert row["set_by"].iloc[0].startswith("calibrated")
+    assert row["source"].iloc[0] == row["set_by"].iloc[0] and "calibrated.yaml" in row["source"].iloc[0]
+    assert row["grade"].iloc[0] == "calibrated"
 
 
 def test_assumptions_from_a_missing_file_is_one_line(tmp_path: Path) -> None:

@@ -137,6 +137,7 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
             values[name] = base
             ranges[name] = (low, base, high)
             origins[name] = origin
+            origins[name] = scenario.calibrated_values.get(f"{cell_key(tier, platform)}.{name}", origin)
         per, _ = _pick(scenario, tier, platform, "engagement_rate_per")
         if per is None:
             default = default_value(tier, platform, "engagement_rate")

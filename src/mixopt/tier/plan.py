@@ -131,9 +131,12 @@ def evaluate_plan(
 def _applied_default_notes(cells: tuple[Cell, ...]) -> list[str]:
     overridden = sorted({f"{c.key}.{p}" for c in cells for p in PARAMETERS if c.origins.get(p, "default") != "default"})
     n_default = sum(1 for c in cells for p in PARAMETERS if c.origins.get(p) == "default")
+    n_calibrated = sum(1 for c in cells for p in PARAMETERS if c.origins.get(p, "").startswith("calibrated"))
     notes = [f"{n_default} assumptions come from mixopt's built-in defaults (see the Assumptions table and 'mixopt defaults')."]
-    if overridden:
-        notes.append(f"{len(overridden)} assumptions were set by the scenario.")
+    if len(overridden) > n_calibrated:
+        notes.append(f"{len(overridden) - n_calibrated} assumptions were set by the scenario.")
+    if n_calibrated:
+        notes.append(f"{n_calibrated} assumptions come from the calibration (assumptions_from).")
     return notes
 
 
@@ -204,6 +207,7 @@ def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
             low, base, high = cell.ranges[name]
             default = default_value(cell.tier, cell.platform, name)
             origin = cell.origins.get(name, "default")
+            calibrated = origin.startswith("calibrated")  # 'calibrated (<file>)': a mixopt calibrate value
             rows.append(
                 {
                     "tier": cell.tier,
@@ -215,9 +219,10 @@ def assumptions_table(cells: tuple[Cell, ...]) -> pd.DataFrame:
                     "unit": cell.currency if name in MONEY_PARAMETERS else (default.unit if default else ""),
                     "denominator": (cell.engagement_rate_per if name == "engagement_rate" else (default.denominator if default else "")),
                     "set_by": origin,
-                    "source": _source(cell, name, default.source) if default and origin == "default" else "scenario file",
+                    "source": _source(cell, name, default.source) if default and origin == "default" else
+                    origin if calibrated else "scenario file",
                     "year": default.year if default and origin == "default" else math.nan,
-                    "grade": default.grade if default and origin == "default" else "",
+                    "grade": default.grade if default and origin == "default" else "calibrated" if calibrated else "",
                 }
             )
     return pd.DataFrame(rows)
