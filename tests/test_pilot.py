@@ -12,7 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 import mixopt
-from mixopt.analysis.pilot import PilotStudy, pilot_scenario, plan_pilot, scale_scenario
+from mixopt.analysis.pilot import (
+    PilotStudy,
+    _solve,
+    pilot_scenario,
+    plan_pilot,
+    scale_scenario,
+)
 from mixopt.analysis.pilot_worlds import LEARNED, base_world
 from mixopt.api import solver_options_for
 from mixopt.cli.app import cli
@@ -114,3 +120,14 @@ def test_roster_and_least_cost_scenarios_are_not_supported_yet_in_one_line() -> 
         assert result.exit_code == 2, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and "not supported yet" in lines[0]
+
+
+def test_scale_wave_targets_are_what_the_pilot_left_to_deliver() -> None:
+    scenario = mixopt.load_scenario(SCENARIOS / "least_cost_targets.yaml",
+                                    ("objective=conversions", "budget=30000"))
+    assert scenario.targets.reach is not None
+    plan = _solve(pilot_scenario(scenario, 0.2, (), 0), solver_options_for(scenario))
+    assert plan is not None and plan.totals["spend"] <= 6_000 + 1e-6
+    scale = scale_scenario(scenario, plan)
+    assert scale.targets.reach == pytest.approx(max(scenario.targets.reach - plan.totals["reach"], 0.0), abs=1e-6)
+    assert scale.budget == pytest.approx(30_000 - plan.totals["spend"], abs=0.01)

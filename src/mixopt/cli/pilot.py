@@ -93,7 +93,7 @@ def pilot(scenario: Path, share_text: str, worlds_text: str, seed_text: str, set
             sys.exit(2)
         if loaded.objective.minimize is not None:
             click.echo(f"{file}: objective: 'mixopt pilot' needs a goal to maximise (a pilot of a least-cost plan is "
-                       "not supported yet) (got 'minimize: spend'). Use e.g. --set objective.maximize=conversions "
+                       "not supported yet) (got 'minimize: spend'). Use e.g. --set objective=conversions "
                        "with a budget.", err=True)
             sys.exit(2)
         check_out(out_dir)

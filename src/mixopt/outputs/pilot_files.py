@@ -50,7 +50,8 @@ def _next_steps(study: PilotStudy) -> list[str]:
     sets = " ".join(f"--set {item}" for item in study.scale_settings)
     lines = ["Run the pilot, export its results (one row per creator), then plan the scale wave:",
              f"  mixopt calibrate PILOT_RESULTS.csv --scenario {file} --out calibrated/",
-             "  add 'assumptions_from: calibrated/calibrated.yaml' to the scenario (or a child with 'extends:'), then",
+             "  add 'assumptions_from:' with the path of calibrated/calibrated.yaml (relative to the scenario's folder)",
+             "  to the scenario or to a child scenario with 'extends:', then plan the rest of the budget:",
              f"  mixopt solve {file} {sets} --out scale/"]
     if any(getattr(study.scenario.targets, k) is not None for k in ("reach", "impressions", "engagements",
                                                                      "conversions", "revenue")):
