@@ -23,8 +23,14 @@ COLUMNS: tuple[tuple[str, str, str, int], ...] = (
     ("fees", "currency", "fees: fee_per_post x posts", 2),
     ("product_cost", "currency", "product / gifting: product_cost per creator x creators", 2),
     ("handling_cost", "currency", "internal handling: handling_cost per creator x creators", 2),
-    ("reach", "people", "unique people reached: followers x reach_rate x creators, after diminishing returns", 1),
+    ("reach", "people", ("people reached, summed creator by creator (gross reach: followers x reach_rate x creators, "
+                         "after diminishing returns); unique_reach counts each person once"), 1),
     ("impressions", "views", "post views: followers x reach_rate x posts, after diminishing returns", 1),
+    ("unique_reach", "people", ("people reached at least once, after audience overlap: within a cell audience x (1 - (1 - "
+                                "reach per creator / audience)^creators), across platforms less cross_platform_overlap of "
+                                "those also reached on the largest platform (equals reach with audience: {overlap: false})"), 1),
+    ("frequency", "views per person", "impressions / unique_reach: how often each person reached sees a post "
+                                      "(empty when no one is reached)", 2),
     ("engagements", "engagements", "likes, comments, shares, saves: followers x engagement_rate x posts, after diminishing returns", 1),
     ("conversions", "conversions", "purchases: engagements x conversion_rate", 2),
     ("revenue", "currency", "conversions x average_order_value (0 when no order value is given)", 2),
@@ -35,7 +41,8 @@ COLUMNS: tuple[tuple[str, str, str, int], ...] = (
 
 TOTAL_KEYS = (
     "creators", "posts", "invites", "expected_signed", "spend", "fees", "product_cost", "handling_cost", "reach",
-    "impressions", "engagements", "conversions", "revenue", "commission", "profit", "roi", "cpe", "cpa", "cpm_reach",
+    "impressions", "unique_reach", "frequency", "engagements", "conversions", "revenue", "commission", "profit", "roi",
+    "cpe", "cpa", "cpm_reach",
 )
 
 #: Meaning of each total in plan.json / the Summary sheet.
@@ -43,6 +50,8 @@ TOTAL_DOCS = {
     "profit": ("currency", "margin_rate x revenue - commission - spend"),
     "roi": ("ratio", "return on investment: profit / spend"),
     "cpm_reach": ("currency per 1,000 people", "spend per 1,000 people reached"),
+    "unique_reach": ("people", "people reached at least once, after audience overlap within cells and across platforms"),
+    "frequency": ("views per person", "impressions / unique_reach"),
 }
 
 

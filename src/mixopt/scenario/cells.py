@@ -50,6 +50,11 @@ class Cell:
     engagement_rate_per: str = "followers"
     currency: str = "USD"  # the unit of fee_per_post, product_cost and handling_cost
     fx_per_usd: float | None = None  # the rate the built-in USD money defaults were converted at (None: not converted)
+    #: People in the cell's niche audience: the unique reach of its creators tends to this (inf: no overlap).
+    audience: float = math.inf
+    audience_origin: str = "overlap off"
+    #: Share of the people reached on a platform other than the plan's largest also reached on the largest.
+    cross_platform_overlap: float = 0.0
 
     @property
     def key(self) -> str:
@@ -108,6 +113,34 @@ def _pick(scenario: Scenario, tier: str, platform: str, name: str) -> tuple[obje
     return found
 
 
+#: Pairwise reach duplication used for a cell with no built-in default and no override.
+FALLBACK_AUDIENCE_OVERLAP = 0.02
+
+
+def _audience(scenario: Scenario, tier: str, platform: str, per_creator: float) -> tuple[float, str]:
+    """The cell's niche audience (people) and where it came from.
+
+    The most specific key wins; at one key ``audience`` (people) wins over ``audience_overlap`` (a
+    share, converted as audience = reach per creator / overlap, Sainsbury's random duplication).
+    ``audience: {overlap: false}`` gives inf (unique reach = summed reach).
+    """
+    if not scenario.audience.overlap:
+        return math.inf, "overlap off"
+    default = default_value(tier, platform, "audience_overlap")
+    share = default.base if default is not None else FALLBACK_AUDIENCE_OVERLAP
+    people: float | None = None
+    origin = "default"
+    for key in override_keys(tier, platform):
+        block: CellAssumptions | None = scenario.assumptions.get(key)
+        if block is None:
+            continue
+        if block.audience is not None:
+            people, origin = float(block.audience), f"scenario ({key})"
+        elif block.audience_overlap is not None:
+            people, share, origin = None, float(block.audience_overlap), f"scenario ({key})"
+    return (people if people is not None else per_creator / share), origin
+
+
 def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
     """Every cell of the scenario with its resolved numbers, in the fixed report order.
 
@@ -152,6 +185,8 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
             curve = DEFAULT_CURVE
         elif curve == "none":
             curve = ((1.0, 1.0),)
+        audience, audience_origin = _audience(scenario, tier, platform,
+                                              values["typical_followers"] * values["reach_rate"])
         cells.append(
             Cell(
                 tier=tier,
@@ -172,6 +207,9 @@ def resolve_cells(scenario: Scenario) -> tuple[Cell, ...]:
                 engagement_rate_per=str(per),
                 currency=scenario.currency,
                 fx_per_usd=rate if converts else None,
+                audience=audience,
+                audience_origin=audience_origin,
+                cross_platform_overlap=scenario.audience.cross_platform_overlap if scenario.audience.overlap else 0.0,
             )
         )
     return tuple(cells)

@@ -46,6 +46,7 @@ _EXAMPLES = {
     "conversions": "500", "revenue": "25000", "time_limit_s": "60", "mip_gap": "0.001",
     "file": "creators.csv", "values": "'10000:100000:5000'", "field": "budget", "column": "fit_score",
     "posts_per_creator": "1", "max_posts_per_creator": "3", "max_per_overlap_group": "2", "reserves_per_tier": "5",
+    "audience": "50000", "audience_overlap": "0.02", "unique_reach": "500000", "cross_platform_overlap": "0.1",
 }
 #: Fields written as a fraction between 0 and 1.
 _FRACTIONS = {"engagement_rate", "conversion_rate", "acceptance_rate", "margin_rate", "min_spend_share",
@@ -245,6 +246,12 @@ def _translate(item: dict[str, Any], loc: tuple[Any, ...], value: Any) -> tuple[
         if _block_example(loc) != "{name: value}" and kind in _MAPPING_TYPES:
             return "is empty", f"Fill it in, e.g. '{field}: {_block_example(loc)}', or remove the line", False
         return "is empty", f"Fill in a value, e.g. '{field}: {_example(loc)}', or remove the line", False
+    if kind == "tier_mode_only":
+        return (f"a roster plan cannot use {ctx.get('what')} (unique reach is modelled in tier mode)",
+                "Maximise or floor reach in roster mode (overlap groups cap how many of a group are picked), "
+                "or remove the roster block", False)
+    if kind in ("bool_type", "bool_parsing") and bool in _unwrap(_annotation_at(loc)):
+        return "must be true or false", f"Write '{field}: true' or '{field}: false'", True
     if kind in _NUMBER_TYPES or (_is_assumption(loc) and kind in _MAPPING_TYPES):
         whole = kind.startswith("int")
         if kind == "finite_number":

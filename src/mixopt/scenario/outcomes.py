@@ -17,7 +17,7 @@ from mixopt.scenario.cells import Cell, Curve
 from mixopt.scenario.schema import Economics
 
 __all__ = [
-    "apply_curve", "evaluate_mix", "totals_of", "ALLOCATION_COLUMNS", "PostsGroup", "split_posts", "posts_splits",
+    "apply_curve", "unique_within_cell", "unique_by_cell", "evaluate_mix", "totals_of", "ALLOCATION_COLUMNS", "PostsGroup", "split_posts", "posts_splits",
     "posts_split_text",
 ]
 
@@ -35,6 +35,8 @@ ALLOCATION_COLUMNS = (
     "handling_cost",
     "reach",
     "impressions",
+    "unique_reach",
+    "frequency",
     "engagements",
     "conversions",
     "revenue",
@@ -63,6 +65,45 @@ def apply_curve(curve: Curve, max_linear: float, linear: float) -> float:
     return value
 
 
+def unique_within_cell(gross: float, per_creator: float, audience: float) -> float:
+    """Unique people a cell's creators reach together, from their summed reach ``gross``.
+
+    Random duplication within the cell's niche audience (Sainsbury): ``x`` creators who each reach
+    ``R = per_creator`` of an audience ``A`` reach ``A (1 - (1 - R/A)^x)`` people. ``x`` is the
+    summed reach after diminishing returns in typical creators, ``gross / R`` (``n`` creators
+    when no curve bends it), and the result never exceeds ``gross``. Concave and increasing in
+    ``gross``, so concave in a cell's creators; ``audience`` inf means no overlap (``gross``);
+    a creator who alone reaches ``A`` or more reaches the whole audience.
+    """
+    if gross <= 0 or per_creator <= 0:
+        return 0.0
+    if math.isinf(audience):
+        return gross
+    share = per_creator / audience
+    if share >= 1.0:
+        return min(gross, audience)
+    return min(gross, -audience * math.expm1((gross / per_creator) * math.log1p(-share)))
+
+
+def unique_by_cell(cells: tuple[Cell, ...], within: list[float]) -> list[float]:
+    """Each cell's new people after the overlap across platforms, from its unique reach ``within``.
+
+    A share ``s`` (``audience.cross_platform_overlap``) of the people reached on every platform
+    other than the plan's largest (most unique people; the first in platform order on a tie) are
+    already reached on the largest, so the campaign reaches ``sum - s x (sum - largest)`` people;
+    the cells of the other platforms are credited ``(1 - s)`` of theirs.
+    """
+    share = cells[0].cross_platform_overlap if cells else 0.0
+    if share <= 0:
+        return list(within)
+    by_platform: dict[str, float] = {}
+    for cell, value in zip(cells, within):
+        by_platform[cell.platform] = by_platform.get(cell.platform, 0.0) + value
+    largest = max(by_platform.values())
+    first = next(p for p, v in by_platform.items() if v == largest)
+    return [value if cell.platform == first else (1.0 - share) * value for cell, value in zip(cells, within)]
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
@@ -77,6 +118,9 @@ def evaluate_mix(
 
     ``creators`` and ``posts`` are keyed by cell key (``nano.tiktok``); missing cells are 0.
 
+    ``unique_reach`` is the people each cell adds after audience overlap (``unique_within_cell``
+    within the cell, ``unique_by_cell`` across platforms) and ``frequency`` impressions per such person.
+
     Every figure depends only on a cell's creators and its total posts (reach on creators; fees,
     impressions, engagements and conversions on posts; product and handling on creators), never
     on how the posts are shared among the creators: the same holds in tier/model.py. So
@@ -84,7 +128,10 @@ def evaluate_mix(
     """
     aov = economics.average_order_value or 0.0
     rows = []
-    for cell in cells:
+    gross = [apply_curve(c.curve, c.max_linear("reach"), c.reach_per_creator * int(creators.get(c.key, 0))) for c in cells]
+    within = [unique_within_cell(g, c.reach_per_creator, c.audience) for c, g in zip(cells, gross)]
+    unique = unique_by_cell(cells, within)
+    for cell, unique_reach in zip(cells, unique):
         n = int(creators.get(cell.key, 0))
         p = int(posts.get(cell.key, 0))
         fees = cell.fee_per_post * p
@@ -110,6 +157,8 @@ def evaluate_mix(
                 "handling_cost": handling,
                 "reach": reach,
                 "impressions": impressions,
+                "unique_reach": unique_reach,
+                "frequency": _ratio(impressions, unique_reach),
                 "engagements": engagements,
                 "conversions": conversions,
                 "revenue": aov * conversions,
@@ -130,6 +179,10 @@ def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float
             "handling_cost", "reach", "impressions", "engagements", "conversions", "revenue", "commission",
         )
     }
+    # a table without unique reach (a roster plan's) counts its summed reach
+    unique = allocation["unique_reach"] if "unique_reach" in allocation else None
+    sums["unique_reach"] = float(unique.sum()) if unique is not None and unique.notna().any() else sums["reach"]
+    sums["frequency"] = _ratio(sums["impressions"], sums["unique_reach"])
     has_money = economics.average_order_value is not None
     profit = (
         economics.margin_rate * sums["revenue"] - sums["commission"] - sums["spend"] if has_money else math.nan

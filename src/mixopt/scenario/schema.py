@@ -8,9 +8,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KPIS",
@@ -32,6 +34,7 @@ __all__ = [
     "BaselineCell",
     "AssumptionsFile",
     "Scenario",
+    "AudienceSettings",
 ]
 
 #: Outcomes a plan produces, in report order.
@@ -99,6 +102,13 @@ class CellAssumptions(_Model):
     #: Clicks per engagement, written by ``mixopt calibrate`` when the results have clicks (reported,
     #: not used by the plan model).
     click_rate: Assumption | None = None
+    #: Unique reach: people in the cell's niche audience (the most its creators can reach together), or
+    #: the share of one creator's reached people that another creator of the cell also reaches.
+    audience: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="people in this cell's niche audience: unique reach of its creators tends to this")
+    audience_overlap: Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="share of one creator's reached people another creator of the cell also reaches "
+                          "(audience = followers x reach_rate / audience_overlap)")
 
 
 class BandRules(_Model):
@@ -140,6 +150,7 @@ class Targets(_Model):
     engagements: NonNeg | None = None
     conversions: NonNeg | None = None
     revenue: NonNeg | None = None
+    unique_reach: NonNeg | None = Field(None, description="people reached at least once, after audience overlap")
     profit: Number | None = Field(None, description="profit at least this (currency; may be negative: a loss cap)")
     roi: Annotated[float, Field(strict=True, ge=-1, allow_inf_nan=False)] | None = Field(
         None, description="ROI (profit / spend) at least this, e.g. 0.3")
@@ -168,10 +179,10 @@ class Objective(_Model):
     """What to optimise: ``maximize: <kpi>`` or ``minimize: spend``."""
 
     maximize: Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit", "value",
-                      "column"] | None = None
+                      "column", "unique_reach"] | None = None
     minimize: Literal["spend"] | None = None
-    value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit"],
-                         NonNeg] | None = None
+    value_per_unit: dict[Literal["reach", "impressions", "engagements", "conversions", "revenue", "profit",
+                                 "unique_reach"], NonNeg] | None = None
     column: str | None = Field(None, description="roster mode: the creator-table column that 'maximize: column' sums")
 
     @model_validator(mode="before")
@@ -207,6 +218,22 @@ class SimulationSettings(_Model):
                          "by every creator of a tier and platform (the rest is creator-to-creator spread)")
     platform_correlation: Share = Field(
         0.3, description="correlation of the tier averages of one platform (a platform-wide shock)")
+
+
+#: Default share of the people a plan reaches on each platform other than its largest who are also
+#: reached on the largest (one Agostini-style duplication constant; a planning assumption).
+DEFAULT_CROSS_PLATFORM_OVERLAP = 0.1
+
+
+class AudienceSettings(_Model):
+    """Unique reach: how the audiences of creators overlap (``audience: {overlap: false}`` turns it off)."""
+
+    overlap: Annotated[bool, Field(strict=True)] = Field(
+        True, description="model audience overlap (false: unique reach is the summed reach, as 'reach')")
+    cross_platform_overlap: Share = Field(
+        DEFAULT_CROSS_PLATFORM_OVERLAP,
+        description="share of the people reached on each platform other than the largest who are also reached on "
+                    "the largest: unique = sum - share x (sum - largest)")
 
 
 class CategoryRule(_Model):
@@ -288,11 +315,24 @@ class Scenario(_Model):
     assumptions_from: str | None = Field(None, description="a calibrated.yaml from 'mixopt calibrate': a layer "
                                          "between the built-in defaults and this scenario's own assumptions")
     simulation: SimulationSettings = SimulationSettings()
+    audience: AudienceSettings = AudienceSettings()
     # Provenance, filled by load_scenario (not read from YAML keys of the same name).
     source_file: str = Field("(python)", exclude=True)
     content_hash: str = Field("", exclude=True)
     roster_path: str = Field("", exclude=True)  # roster.file resolved against the file that set it
     calibrated_values: dict[str, str] = Field(default_factory=dict, exclude=True)  # 'cell.parameter' -> layer
+
+    @field_validator("roster")
+    @classmethod
+    def _unique_reach_is_tier_mode(cls, value: Any, info: ValidationInfo) -> Any:
+        objective, targets = info.data.get("objective"), info.data.get("targets")
+        asks = (objective is not None and (objective.maximize == "unique_reach"
+                                           or (objective.value_per_unit or {}).get("unique_reach")),
+                targets is not None and targets.unique_reach is not None)
+        if value is not None and any(asks):
+            what = "maximize: unique_reach" if asks[0] else "targets.unique_reach"
+            raise PydanticCustomError("tier_mode_only", "{what}", {"what": what})
+        return value
 
     @field_validator("platforms", mode="before")
     @classmethod

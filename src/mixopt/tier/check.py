@@ -7,6 +7,9 @@ so a bug in the model shows up here as a broken rule.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pandas as pd
@@ -22,7 +25,60 @@ from mixopt.scenario.money import exact
 from mixopt.scenario.outcomes import totals_of
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["RuleCheck", "check_mix"]
+__all__ = ["RuleCheck", "check_mix", "exact_unique_reach"]
+
+
+def _exact_curve(curve: tuple[tuple[float, float], ...], top: Fraction, linear: Fraction) -> Fraction:
+    """The diminishing-returns curve in fractions: segments end at share x top, the last slope continues."""
+    value, start = Fraction(0), Fraction(0)
+    for index, (share, slope) in enumerate(curve):
+        end = Fraction(share) * top if index < len(curve) - 1 else None
+        if linear <= start:
+            break
+        stop = linear if end is None else min(linear, end)
+        value += Fraction(slope) * (stop - start)
+        if end is None:
+            break
+        start = end
+    return value
+
+
+def _decimal(x: Fraction) -> Decimal:
+    return Decimal(x.numerator) / Decimal(x.denominator)
+
+
+def exact_unique_reach(cells: tuple[Cell, ...], creators: Mapping[str, int]) -> Decimal:
+    """Unique reach of whole creators per cell, recomputed from the formula in exact fractions
+    (50 significant digits for the one non-rational power), apart from the model builder and the
+    plan's figures: per cell ``min(G, A (1 - (1 - R/A)^(G/R)))`` with ``G`` the summed reach after
+    the curve, ``R`` one creator's reach and ``A`` the cell's audience; across platforms
+    ``sum - s x (sum - largest)``."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        by_platform: dict[str, Decimal] = {}
+        for cell in cells:
+            n = int(creators.get(cell.key, 0))
+            per = Fraction(cell.typical_followers) * Fraction(cell.reach_rate)
+            top = per * cell.accepting_pool
+            gross = _exact_curve(cell.curve, top, per * n) if top > 0 else per * n
+            if gross <= 0 or per <= 0:
+                value = Decimal(0)
+            elif math.isinf(cell.audience):
+                value = _decimal(gross)
+            else:
+                audience = Fraction(cell.audience)
+                left = 1 - per / audience
+                if left <= 0:
+                    value = _decimal(min(gross, audience))
+                else:
+                    power = _decimal(left) ** _decimal(gross / per)
+                    value = min(_decimal(gross), _decimal(audience) * (1 - power))
+            by_platform[cell.platform] = by_platform.get(cell.platform, Decimal(0)) + value
+        total = sum(by_platform.values(), Decimal(0))
+        share = _decimal(Fraction(cells[0].cross_platform_overlap)) if cells else Decimal(0)
+        if by_platform and share > 0:
+            total -= share * (total - max(by_platform.values()))
+        return +total
 
 
 def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFrame) -> list[RuleCheck]:
@@ -64,6 +120,10 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
         floor = getattr(s.targets, kpi)
         if floor:
             checks.append(rule_check(f"target[{kpi}]", f"{kpi} target ({floor:,.0f})", kpi, totals[kpi], ">=", floor))
+    if s.targets.unique_reach:
+        unique = exact_unique_reach(cells, {key: int(round(float(row["creators"]))) for key, row in by_key.items()})
+        checks.append(rule_check("target[unique_reach]", f"unique reach target ({s.targets.unique_reach:,.0f})",
+                                 "people", float(unique), ">=", s.targets.unique_reach))
     checks += efficiency_checks(s, totals)
     spend_total = totals["spend"]
     for group, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):

@@ -13,9 +13,10 @@ from typing import Any
 import pulp
 
 from mixopt.scenario.cells import Cell, resolve_cells
+from mixopt.scenario.outcomes import apply_curve, unique_within_cell
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["MixModel", "Stage", "build_model", "add_risk_rules", "CURVED_KPIS"]
+__all__ = ["MixModel", "Stage", "build_model", "add_risk_rules", "CURVED_KPIS", "unique_reach_points"]
 
 #: KPIs computed per cell through the diminishing-returns curve.
 CURVED_KPIS = ("reach", "impressions", "engagements", "conversions")
@@ -128,6 +129,72 @@ def _add_outcomes(m: MixModel, kpis: set[str]) -> None:
         m.kpi_totals[kpi] = _expr(total)
 
 
+def unique_reach_points(cell: Cell) -> list[float]:
+    """A cell's unique reach at 0, 1, ..., accepting_pool creators (see ``unique_within_cell``)."""
+    top = cell.max_linear("reach")
+    return [unique_within_cell(apply_curve(cell.curve, top, cell.reach_per_creator * n), cell.reach_per_creator,
+                               cell.audience) for n in range(cell.accepting_pool + 1)]
+
+
+def _add_unique_reach(m: MixModel) -> None:
+    """Unique reach, exact at every whole number of creators (the people each cell adds, then the
+    overlap across platforms).
+
+    Within a cell, unique reach ``V(n)`` is concave in its creators ``n`` (random duplication
+    over the curve's summed reach; see :func:`mixopt.scenario.outcomes.unique_within_cell`), so
+    its values at whole ``n`` lie on a concave sequence: the chord through ``V(k)`` and
+    ``V(k + 1)`` lies on or above every other point of it. One variable per cell bounded above by
+    every chord (a hypograph, like the curves) therefore equals ``V(n)`` at the optimum for any
+    whole ``n``: the lowest chord at ``n`` is one of the two through ``V(n)``. Chords with the
+    slope of the one before are the same line and are left out. Exact because unique reach is
+    only rewarded or floored, never capped.
+
+    Across platforms the campaign reaches ``(1 - s) x sum + s x largest`` of the platforms'
+    unique reach (``s`` = ``audience.cross_platform_overlap``). The largest platform is chosen
+    by one binary per platform, ``largest <= W_p + B (1 - z_p)`` with ``sum z = 1`` and ``B`` the
+    most any platform can reach: the goal or a floor pushes ``largest`` up to the largest ``W_p``.
+    Without overlap (``audience: {overlap: false}``) unique reach is the summed reach.
+    """
+    if all(cell.audience == float("inf") for cell in m.cells) and not any(c.cross_platform_overlap for c in m.cells):
+        m.kpi_totals["unique_reach"] = _expr(list(m.kpi_totals["reach"].items()))
+        return
+    by_platform: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
+    most: dict[str, float] = {}
+    for cell in m.cells:
+        key = _safe(cell.key)
+        points = unique_reach_points(cell)
+        u = m._var(f"unique_reach_{key}", 0, points[-1], pulp.LpContinuous)
+        n = m.creators[cell.key]
+        last = None
+        for k in range(len(points) - 1):
+            slope = points[k + 1] - points[k]
+            if slope == last:
+                continue
+            last = slope
+            # u <= V(k) + slope x (n - k)
+            m._add(_expr([(u, 1.0), (n, -slope)]) <= points[k] - slope * k, f"unique_reach_{key}_chord{k}")
+        if len(points) == 1:
+            m._add(_expr([(u, 1.0)]) <= 0, f"unique_reach_{key}_none")
+        by_platform.setdefault(cell.platform, []).append((u, 1.0))
+        most[cell.platform] = most.get(cell.platform, 0.0) + points[-1]
+    share = m.cells[0].cross_platform_overlap if m.cells else 0.0
+    everything = [term for terms in by_platform.values() for term in terms]
+    if share <= 0 or len(by_platform) < 2:
+        m.kpi_totals["unique_reach"] = _expr(everything)
+        return
+    bound = max(most.values())
+    largest = m._var("unique_reach_largest_platform", 0, bound, pulp.LpContinuous)
+    picks = []
+    for platform, terms in by_platform.items():
+        z = m._var(f"largest_platform_{_safe(platform)}", 0, 1, pulp.LpBinary)
+        picks.append((z, 1.0))
+        # largest <= W_p + B (1 - z_p)
+        m._add(_expr([(largest, 1.0), (z, bound)] + [(v, -c) for v, c in terms]) <= bound,
+               f"unique_reach_largest_at_most_{_safe(platform)}")
+    m._add(_expr(picks) == 1, "unique_reach_one_largest_platform")
+    m.kpi_totals["unique_reach"] = _expr([(v, (1.0 - share) * c) for v, c in everything] + [(largest, share)])
+
+
 def _spend_terms(m: MixModel, cells: list[Cell]) -> list[tuple[pulp.LpVariable, float]]:
     terms: list[tuple[pulp.LpVariable, float]] = []
     for cell in cells:
@@ -153,6 +220,8 @@ def _add_targets(m: MixModel) -> None:
     if s.targets.revenue:
         m._add(_expr([(v, aov * c) for v, c in m.kpi_totals["conversions"].items()]) >= s.targets.revenue,
                "target_revenue")
+    if s.targets.unique_reach:
+        m._add(_expr(list(m.kpi_totals["unique_reach"].items())) >= s.targets.unique_reach, "target_unique_reach")
     spend = _spend_terms(m, list(m.cells))
     if s.targets.profit is not None:
         m._add(_expr(_profit_terms(m)) >= s.targets.profit, "target_profit", "target[profit]")
@@ -238,13 +307,13 @@ def _objective(m: MixModel) -> pulp.LpAffineExpression:
         assert m.spend_total is not None
         return m.spend_total
     goal = obj.maximize
-    if goal in CURVED_KPIS:
+    if goal in CURVED_KPIS or goal == "unique_reach":
         return m.kpi_totals[goal]
     if goal == "value":
         assert obj.value_per_unit
         terms = []
         for kpi, weight in obj.value_per_unit.items():
-            if weight > 0 and kpi in CURVED_KPIS:
+            if weight > 0 and (kpi in CURVED_KPIS or kpi == "unique_reach"):
                 terms += [(v, weight * c) for v, c in m.kpi_totals[kpi].items()]
             elif weight > 0 and kpi == "revenue":
                 terms += [(v, weight * aov * c) for v, c in m.kpi_totals["conversions"].items()]
@@ -279,6 +348,9 @@ def _needed_kpis(s: Scenario) -> set[str]:
         needed.add("engagements")
     if s.limits.cpm is not None:
         needed.add("impressions")
+    if (s.targets.unique_reach or goal == "unique_reach"
+            or (goal == "value" and (s.objective.value_per_unit or {}).get("unique_reach", 0) > 0)):
+        needed |= {"unique_reach", "reach"}
     return needed
 
 
@@ -315,7 +387,10 @@ def build_model(scenario: Scenario) -> MixModel:
     m = MixModel(scenario=scenario, cells=resolve_cells(scenario), problem=problem, creators={}, posts={}, used={})
     _add_decisions(m)
     _add_post_links(m)
-    _add_outcomes(m, _needed_kpis(scenario))
+    needed = _needed_kpis(scenario)
+    _add_outcomes(m, needed)
+    if "unique_reach" in needed:
+        _add_unique_reach(m)
     _add_budget(m)
     _add_targets(m)
     _add_bands(m)
