@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mixopt.analysis.pilot import PilotStudy
+from mixopt.outputs.cells import frame_csv
 from mixopt.outputs.files import clean, write_text
 from mixopt.outputs.plan_files import plan_json
 from mixopt.version import mixopt_version
@@ -129,11 +130,9 @@ def write_pilot(study: PilotStudy, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     paths = [out_dir / "pilot_plan.csv", out_dir / "pilot_plan.json", out_dir / "pilot_worlds.csv",
              out_dir / "pilot.json"]
-    plan = pilot_plan_frame(study)
-    worlds = pilot_worlds_frame(study).map(lambda v: clean(v, 2) if isinstance(v, float) else v)
-    write_text(paths[0], plan.to_csv(index=False, lineterminator="\n"))
+    write_text(paths[0], frame_csv(pilot_plan_frame(study), decimals=2, counts=("creators", "posts", "invites")))
     assert study.pilot.plan is not None
     write_text(paths[1], plan_json(study.pilot.plan))
-    write_text(paths[2], worlds.to_csv(index=False, lineterminator="\n"))
+    write_text(paths[2], frame_csv(pilot_worlds_frame(study), decimals=2, counts=("world",)))
     write_text(paths[3], pilot_json(study))
     return paths
