@@ -7,16 +7,18 @@ from typing import Any
 
 import click
 
-import mixopt
 from mixopt.analysis.simulate import SimulationResult
 from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
-    check_out,
+    commit_out,
     format_option,
     no_plan,
+    open_out,
     planner_errors,
+    read_scenario,
     scenario_argument,
+    set_option,
     solver_options,
     usage_error,
     write_or_fail,
@@ -33,6 +35,7 @@ from mixopt.tier.plan import Plan
 
 @cli.command()
 @scenario_argument
+@set_option
 @click.option("--samples", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Joint draws of every assumption from its low / base / high range.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -45,7 +48,7 @@ from mixopt.tier.plan import Plan
               help="Write simulation.csv, simulation.json and the plan files (plan.csv, plan.json, plan.xlsx, and "
                    "reserves.csv for a roster; safe_plan.csv and safe_plan.json with --safe) into this folder.")
 @format_option
-def simulate(scenario: Path, samples: int, seed: int, confidence: float | None, solver: str | None,
+def simulate(scenario: Path, settings: tuple[str, ...], samples: int, seed: int, confidence: float | None, solver: str | None,
              time_limit_s: float | None, mip_gap: float | None, out_dir: Path | None, fmt: str) -> None:
     """Optimise SCENARIO, then simulate the plan when the assumptions vary within their ranges.
 
@@ -71,9 +74,10 @@ def simulate(scenario: Path, samples: int, seed: int, confidence: float | None, 
     )
 
     with planner_errors():
-        loaded = mixopt.load_scenario(scenario)
+        loaded = read_scenario(scenario, settings)
         options = solver_options_for(loaded, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
-        check_out(out_dir)
+        out = open_out(out_dir, loaded)
+        out_dir = out.folder if out is not None else None
         notes: list[str] = []
         if loaded.roster is not None:
             entries, extra, written, notes = _roster_run(loaded, options, samples, seed, confidence, out_dir,
@@ -106,6 +110,7 @@ def simulate(scenario: Path, samples: int, seed: int, confidence: float | None, 
                         return [out_dir / "safe_plan.csv", out_dir / "safe_plan.json"]
 
                     written += write_or_fail(out_dir, write_safe)
+        written = commit_out(out, written)
         if fmt == "table":
             click.echo(simulation_text(loaded, entries, seed, samples, notes) + (wrote_text(written) if written else ""),
                        nl=False)
