@@ -75,7 +75,8 @@ def main() -> None:
     payloads = [p.payload for p in points if p.payload is not None]
     n = len(payloads)
     print(f"mixopt batch bench: {Path(args.scenario).name}, {args.budgets} budgets x {args.teams} team sizes = "
-          f"{n} points; python {platform.python_version()}, {os.cpu_count()} cores")
+          f"{n} points; python {platform.python_version()}, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the start (other work on the machine slows every figure)")
     print(f"tasks: {len(chunks_of(payloads, 1))} with 1 worker, {len(chunks_of(payloads, 2))} with 2 "
           "(points per task as the command line sends them)")
     inline_s, reference = timed(lambda: _in_process(payloads))
@@ -102,6 +103,7 @@ def main() -> None:
     efficiency = figures["pool1"] / (2 * figures["pool2"])
     dask_efficiency = figures["dask1"] / (2 * figures["dask2"])
     print(f"scaling efficiency, 1 -> 2 workers: local pool {efficiency:.0%}, dask {dask_efficiency:.0%} (aim >= 85%)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     for workers in (1, 2):
         extra = figures[f"dask{workers}"] - figures[f"pool{workers}"]
         print(f"dask overhead against the local pool, {workers} worker{'s' if workers > 1 else ''}: {extra:+.2f} s "

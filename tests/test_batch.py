@@ -139,7 +139,7 @@ def test_the_same_batch_in_process_and_on_a_real_scheduler_gives_identical_files
 
 
 def test_workers_running_other_mixopt_code_are_refused() -> None:
-    from mixopt.analysis.batch import worker_version
+    from mixopt.analysis.batch import installed_version
     from mixopt.analysis.batch_run import _check_versions
     from mixopt.errors import ScenarioError
 
@@ -150,9 +150,9 @@ def test_workers_running_other_mixopt_code_are_refused() -> None:
         def run(self, _function: object) -> dict[str, str]:
             return self.versions
 
-    _check_versions(Cluster({"tcp://a": worker_version(), "tcp://b": worker_version()}), "tcp://s")
-    with pytest.raises(ScenarioError, match="worker tcp://b runs mixopt 0.0.1 .code 0123.*install the same mixopt"):
-        _check_versions(Cluster({"tcp://a": worker_version(), "tcp://b": "0.0.1 (code 0123)"}), "tcp://s")
+    _check_versions(Cluster({"tcp://a": installed_version(), "tcp://b": installed_version()}), "tcp://s")
+    with pytest.raises(ScenarioError, match="worker tcp://b runs mixopt 0.0.1 .code 0123.*Install the same mixopt"):
+        _check_versions(Cluster({"tcp://a": installed_version(), "tcp://b": "0.0.1 (code 0123)"}), "tcp://s")
 
 
 # ----------------------------------------------------------------------------- one machine

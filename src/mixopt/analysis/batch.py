@@ -28,7 +28,7 @@ from mixopt.errors import MixoptError, ScenarioError
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["BatchPoint", "RESULT_COLUMNS", "grid_points", "file_points", "solve_point", "solve_points",
-           "point_key", "one_line", "tier_columns", "failed_row"]
+           "point_key", "one_line", "tier_columns", "failed_row", "worker_version", "installed_version"]
 
 #: The columns every worker fills, in order (``creators_<tier>`` columns follow ``posts``).
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -303,9 +303,20 @@ def _code_digest() -> str:
 _CODE = _code_digest()
 
 
-def worker_version() -> str:
-    """The mixopt version and code a worker runs (a batch refuses workers running other code: the
-    same rows need the same code and defaults)."""
+def installed_version() -> str:
+    """The mixopt version and the digest of its files as they are on disk now."""
     from mixopt.version import mixopt_version
 
-    return f"{mixopt_version()} (code {_CODE[:12]})"
+    return f"{mixopt_version()} (code {_code_digest()[:12]})"
+
+
+def worker_version() -> str:
+    """The mixopt a worker runs: :func:`installed_version`, or a note that its files changed since the
+    worker loaded them (a batch refuses workers running other code: the same rows need the same
+    code and defaults)."""
+    from mixopt.version import mixopt_version
+
+    now = installed_version()
+    if now.endswith(f"(code {_CODE[:12]})"):
+        return now
+    return f"{mixopt_version()} (code {_CODE[:12]}, changed on disk since this worker loaded it)"

@@ -3,10 +3,12 @@ existing Dask cluster (``dask.distributed``). Each task is a few points' data (p
 comes back as their rows (plain dicts); nothing else crosses a process boundary.
 
 The local pool is a ``concurrent.futures.ProcessPoolExecutor`` whose workers are forked from a
-``forkserver`` that has already imported mixopt (safe after solves in the parent, and ready in a
-fraction of a second). A ``dask.distributed.LocalCluster`` gives the same rows but costs seconds
-to start and more per task (bench/bench_batch.py measures both side by side), so it is only used
-when asked for (``local="dask"``).
+``forkserver`` that has already imported mixopt (safe after solves in the parent). A
+``dask.distributed.LocalCluster`` gives the same rows, but starts a scheduler and a nanny per
+worker first: measured on the 2-core machine (busy), a 2-point batch on 2 workers took 2.8 s
+with the pool and 13.6 s with a LocalCluster, and on the 1,000-point batch of
+bench/bench_batch.py the LocalCluster cost 6 to 9 s of start-up and no throughput gain once
+running. So the pool is the default and ``local="dask"`` is only for measuring.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mixopt.analysis.batch import BatchPoint, failed_row, solve_points, worker_version
+from mixopt.analysis.batch import (
+    BatchPoint,
+    failed_row,
+    installed_version,
+    solve_points,
+    worker_version,
+)
 from mixopt.errors import Issue, ScenarioError
 
 __all__ = ["Where", "BatchRun", "run_batch", "pending", "compute_rows", "default_workers", "chunks_of"]
@@ -111,10 +119,12 @@ def _process_pool(payloads: Sequence[dict[str, Any]], workers: int) -> Iterator[
             raise
 
 
-def _scheduler_issue(address: str, problem: str) -> ScenarioError:
-    return ScenarioError([Issue(COMMAND_LINE, "--scheduler", problem,
-                                "Start one with 'dask scheduler' and at least one 'dask worker ADDRESS', "
-                                "then pass its address, e.g. --scheduler tcp://10.0.0.5:8786", address)])
+_START = ("Start one with 'dask scheduler' and at least one 'dask worker ADDRESS', then pass its address, "
+          "e.g. --scheduler tcp://10.0.0.5:8786")
+
+
+def _scheduler_issue(address: str, problem: str, fix: str = _START) -> ScenarioError:
+    return ScenarioError([Issue(COMMAND_LINE, "--scheduler", problem, fix, address)])
 
 
 def _connect(where: Where) -> Any:
@@ -135,13 +145,13 @@ def _connect(where: Where) -> Any:
 
 def _check_versions(client: Any, address: str) -> None:
     """Every worker must run this mixopt version (the same code gives the same rows)."""
-    mine = worker_version()
     theirs = client.run(worker_version)
+    mine = installed_version()  # as the files are now, read right after the workers read theirs
     other = sorted((worker, version) for worker, version in theirs.items() if version != mine)
     if other:
         worker, version = other[0]
-        raise _scheduler_issue(address, f"worker {worker} runs mixopt {version}, this machine {mine}; install "
-                                        "the same mixopt on every worker and restart them")
+        raise _scheduler_issue(address, f"worker {worker} runs mixopt {version}, this machine {mine}",
+                               "Install the same mixopt on every worker and restart the workers")
 
 
 def _dask(payloads: Sequence[dict[str, Any]], client: Any, workers: int) -> Iterator[Rows]:

@@ -83,7 +83,7 @@ def _summary(run: BatchRun, title: str, where_text: str, fields: tuple[str, ...]
     rows = run.rows
     planned = [r for r in rows if r.get("objective_value") is not None]
     failed = sum(1 for r in rows if r.get("status") == "error")
-    lines = [f"{title}: {len(rows)} points, {len(planned)} with a plan, {len(rows) - len(planned) - failed} with "
+    lines = [f"{title}: {len(rows)} point{'s' if len(rows) != 1 else ''}, {len(planned)} with a plan, {len(rows) - len(planned) - failed} with "
              f"no plan, {failed} failed; {run.solved} solved on {where_text}"
              + (f", {run.reused} taken from the earlier output." if run.reused else ".")]
     goals = {r["objective"] for r in planned}
@@ -186,6 +186,6 @@ def batch(scenarios: tuple[Path, ...], grid_specs: tuple[str, ...], out_dir: Pat
             if all(r.get("status") == "error" for r in run.rows):
                 raise ScenarioError([Issue(str(out_dir / "batch.csv"), "error", "every point failed",
                                            "Read the error column, fix the scenario and run again")])
-            click.echo(f"{out_dir / 'batch.csv'}: status: no point of the batch has a plan. Widen the grid, or run "
-                       "'mixopt solve' on one point's scenario to see why.", err=True)
+            click.echo(f"{out_dir / 'batch.csv'}: status: no point of the batch has a plan. Widen the grid; each "
+                       "row's error names the 'mixopt solve' command that shows why.", err=True)
             sys.exit(3)
