@@ -225,15 +225,21 @@ def _extra_numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale
     return parsed.values
 
 
-def _as_text(values: np.ndarray | pa.Array, names: list[str] | None = None) -> pd.arrays.ArrowStringArray:
-    """Codes (with their names) or an Arrow array as pandas' Arrow-backed text, without Python strings."""
-    if names is not None:
-        values = pa.DictionaryArray.from_arrays(pa.array(values, type=pa.int32()), pa.array(names, type=pa.string()))
-        values = values.cast(pa.string())
-    return pa.chunked_array([values], type=pa.string()).to_pandas().array
+def _labels(codes: np.ndarray, names: list[str]) -> pd.Series:
+    """Text of few distinct values (tiers, platforms, categories) from codes: one Python string per distinct
+    value, shared by every row (8 bytes a row), so the columns are quick to compare, group and iterate."""
+    return pd.Series(np.array(names + [""], dtype=object)[codes], dtype=object, copy=False)
 
 
-def _keep(series: pd.Series, keep: np.ndarray | None) -> pd.api.extensions.ExtensionArray | np.ndarray:
+def _shared(series: pd.Series, keep: np.ndarray | None) -> pd.Series:
+    """A text column (kept rows) as :func:`_labels` text."""
+    kept = series if keep is None else series[keep]
+    values = pa.array(kept.array, type=pa.string())
+    encoded = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+    return _labels(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+
+
+def _keep(series: pd.Series, keep: np.ndarray | None) -> pd.api.extensions.ExtensionArray:
     kept = series if keep is None else series[keep]
     return kept.reset_index(drop=True).array
 
@@ -297,11 +303,11 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     keep = None if not problems.bad.any() else ~problems.bad
     pick = (lambda a: a) if keep is None else (lambda a: a[keep])
     codes = pick(tier_code)
-    columns: dict[str, object] = {"id": _keep(ids, keep), "platform": _keep(platform, keep),
-                                  "followers": pick(followers), "tier": _as_text(codes, [b[0] for b in bands])}
+    columns: dict[str, object] = {"id": _keep(ids, keep), "platform": _shared(platform, keep),
+                                  "followers": pick(followers), "tier": _labels(codes, [b[0] for b in bands])}
     for c in TEXT_OPTIONAL:
-        columns[c] = _keep(_text(frame[c]).str.lstrip(), keep) if c in frame else _as_text(
-            np.zeros(len(codes), dtype=np.int32), [""])
+        columns[c] = _shared(_text(frame[c]).str.lstrip(), keep) if c in frame else _labels(
+            np.full(len(codes), -1), [])
     for c in FLAG_COLUMNS:
         columns[c] = pick(flags[c])
     for c in extras:  # any other numeric column can be capped or optimised
