@@ -143,11 +143,12 @@ def _add_unique_reach(m: MixModel) -> None:
     Within a cell, unique reach ``V(n)`` is concave in its creators ``n`` (random duplication
     over the curve's summed reach; see :func:`mixopt.scenario.outcomes.unique_within_cell`), so
     its values at whole ``n`` lie on a concave sequence: the chord through ``V(k)`` and
-    ``V(k + 1)`` lies on or above every other point of it. One variable per cell bounded above by
-    every chord (a hypograph, like the curves) therefore equals ``V(n)`` at the optimum for any
-    whole ``n``: the lowest chord at ``n`` is one of the two through ``V(n)``. Chords with the
-    slope of the one before are the same line and are left out. Exact because unique reach is
-    only rewarded or floored, never capped.
+    ``V(k + 1)`` lies on or above every other point of it and passes through both. So one
+    variable per cell bounded above by the chords from ``k = 0, 2, 4, ...`` and by ``V(N)`` (its
+    upper bound, ``N`` the accepting pool) is at most ``V(n)`` at every whole ``n`` (each ``n`` is
+    an end of a kept chord, or ``N``) and the solver can take it up to ``V(n)`` (a hypograph,
+    like the curves). A chord on the same line as the one kept before it is left out. Exact
+    because unique reach is only rewarded or floored, never capped.
 
     Across platforms the campaign reaches ``(1 - s) x sum + s x largest`` of the platforms'
     unique reach (``s`` = ``audience.cross_platform_overlap``). The largest platform is chosen
@@ -166,13 +167,14 @@ def _add_unique_reach(m: MixModel) -> None:
         u = m._var(f"unique_reach_{key}", 0, points[-1], pulp.LpContinuous)
         n = m.creators[cell.key]
         last = None
-        for k in range(len(points) - 1):
+        for k in range(0, len(points) - 1, 2):  # every other chord: each is exact at both its ends
             slope = points[k + 1] - points[k]
-            if slope == last:
+            line = (slope, points[k] - slope * k)
+            if line == last:
                 continue
-            last = slope
+            last = line
             # u <= V(k) + slope x (n - k)
-            m._add(_expr([(u, 1.0), (n, -slope)]) <= points[k] - slope * k, f"unique_reach_{key}_chord{k}")
+            m._add(_expr([(u, 1.0), (n, -slope)]) <= line[1], f"unique_reach_{key}_chord{k}")
         if len(points) == 1:
             m._add(_expr([(u, 1.0)]) <= 0, f"unique_reach_{key}_none")
         by_platform.setdefault(cell.platform, []).append((u, 1.0))
