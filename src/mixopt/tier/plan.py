@@ -254,6 +254,8 @@ def find_padding(plan: Plan) -> tuple[Padding, ...]:
     s = plan.scenario
     if not plan.status.has_plan or plan.objective_label == "spend" or s.roster is not None:
         return ()
+    if not any(_is_spend_share(c.rule) for c in plan.checks):
+        return ()  # padding is spend that only keeps a spend-share rule
     creators, posts = plan.creators_and_posts()
     out = []
     for cell in plan.cells:
