@@ -119,11 +119,11 @@ def _prepare(index: int, scenario: Scenario, values: dict[str, float | int], che
             digests[table] = _file_digest(table)
         digest = digests[table]
     key = point_key(data, digest)
-    point = BatchPoint(index=index, scenario=scenario.source_file, values=values, key=key, tiers=scenario.tier_names)
+    label = BatchPoint(index=index, scenario=scenario.source_file, values=values).label
     sets = [*settings, *(f"{k}={_value_text(v)}" for k, v in values.items())]  # for 'mixopt solve' in messages
     payload = {"scenario": data, "source_file": scenario.source_file, "roster_path": table, "key": key,
-               "label": point.label, "check": check, "sets": sets}
-    return BatchPoint(index=index, scenario=point.scenario, values=values, key=key, payload=payload,
+               "label": label, "check": check, "sets": sets}
+    return BatchPoint(index=index, scenario=scenario.source_file, values=values, key=key, payload=payload,
                       tiers=scenario.tier_names)
 
 
