@@ -213,3 +213,30 @@ def test_roster_plans_refuse_unique_reach_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert len(lines) == 1 and "a roster plan cannot use maximize: unique_reach" in lines[0]
+
+
+def test_a_value_weight_on_unique_reach_prices_people_reached() -> None:
+    scenario = scenario_from_dict(_small())
+    best = mixopt.optimize(scenario, explain=False)
+    blend = scenario.model_copy(update={"objective": Objective(maximize="value", value_per_unit={"unique_reach": 0.05})})
+    plan = mixopt.optimize(blend, explain=False)
+    assert _model_value(blend) == pytest.approx(0.05 * best.totals["unique_reach"], rel=1e-9)
+    assert plan.totals["unique_reach"] == pytest.approx(best.totals["unique_reach"], rel=1e-9)
+
+
+def test_plan_files_carry_unique_reach_and_frequency() -> None:
+    import csv
+    import io
+    import json
+
+    from mixopt.outputs.plan_files import plan_csv, plan_json
+
+    plan = mixopt.optimize(scenario_from_dict(_small()), explain=False)
+    rows = list(csv.DictReader(io.StringIO(plan_csv(plan))))
+    used = [r for r in rows if r["tier"] != "total" and int(r["creators"]) > 0]
+    assert used and all(float(r["unique_reach"]) <= float(r["reach"]) + 0.05 for r in used)
+    assert all(float(r["frequency"]) == pytest.approx(float(r["impressions"]) / float(r["unique_reach"]), abs=0.01)
+               for r in used)
+    totals = json.loads(plan_json(plan))["totals"]
+    assert totals["unique_reach"] == pytest.approx(plan.totals["unique_reach"], rel=1e-6)
+    assert totals["frequency"] == pytest.approx(plan.totals["frequency"], rel=1e-5)
