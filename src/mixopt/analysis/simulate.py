@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,8 @@ from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan
 
 __all__ = ["SimulationResult", "simulate_plan", "draw_parameters", "quantile_of", "standard_scores",
-           "summarise_draws", "target_chances", "money_totals", "DISTRIBUTION", "RATE_CAP", "FILL_CONFIDENCE"]
+           "summarise_draws", "target_chances", "money_totals", "DISTRIBUTION", "RATE_CAP", "FILL_CONFIDENCE", "CHUNK_DRAWS",
+           "chunk_sizes", "chunk_rng", "concatenate", "run_chunks"]
 
 DISTRIBUTION = (
     "split lognormal matching P10=low, P50=base, P90=high for one creator; each creator's own spread drawn apart "
@@ -118,8 +120,62 @@ def money_totals(scenario: Scenario, totals: dict[str, np.ndarray]) -> dict[str,
     return totals
 
 
-def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0) -> SimulationResult:
-    """Draw ``samples`` joint outcomes of a fixed plan and summarise them.
+#: Draws per chunk: each chunk has its own random stream, so a simulation split across processes
+#: or Dask workers gives the same figures as one process with the same seed.
+CHUNK_DRAWS = 2_000
+
+
+def chunk_sizes(samples: int) -> list[int]:
+    """The draws of each chunk of a simulation of ``samples`` draws, in order."""
+    full, rest = divmod(samples, CHUNK_DRAWS)
+    return [CHUNK_DRAWS] * full + ([rest] if rest else [])
+
+
+def chunk_rng(seed: int, index: int, *key: int) -> np.random.Generator:
+    """The random stream of chunk ``index`` of a seeded simulation (``key`` separates sub-streams)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(*key, index))))
+
+
+def concatenate(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The chunks' per-draw arrays joined in chunk order."""
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def run_chunks(function: Any, shared: Any, arguments: list[tuple[Any, ...]], scheduler: str | None) -> list[Any]:
+    """``function(shared, *a)`` for every ``a``, in order: here, or on the Dask scheduler at
+    ``scheduler`` (``shared`` is sent to the workers once)."""
+    if scheduler is None:
+        return [function(shared, *a) for a in arguments]
+    from mixopt.analysis.batch_run import Where, _check_versions, _connect
+
+    client = _connect(Where(scheduler=scheduler))
+    try:
+        _check_versions(client, scheduler)
+        [handle] = client.scatter([shared], broadcast=True)
+        futures = [client.submit(function, handle, *a, pure=False) for a in arguments]
+        return client.gather(futures)
+    finally:
+        client.close()
+
+
+def _tier_chunk(plan: Plan, index: int, size: int, seed: int,
+                invites: tuple[CellInvites, ...]) -> dict[str, np.ndarray]:
+    cells = plan.cells
+    creators, posts = plan.creators_and_posts()
+    counts = np.array([creators.get(c.key, 0) for c in cells], dtype=float)
+    n, p = counts[None, :], np.array([posts.get(c.key, 0) for c in cells], dtype=float)[None, :]
+    draws = plan_draws(cells, counts, size, chunk_rng(seed, index), plan.scenario)
+    totals = _totals(plan.scenario, cells, n, p, draws)
+    totals["fill_planned"] = fill_chance_drawn(invites, cells, draws["acceptance_rate"], True)
+    totals["fill"] = fill_chance_drawn(invites, cells, draws["acceptance_rate"])
+    return totals
+
+
+def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0, *,
+                  scheduler: str | None = None) -> SimulationResult:
+    """Draw ``samples`` joint outcomes of a fixed plan and summarise them, in chunks of
+    :data:`CHUNK_DRAWS` draws with their own streams (on a Dask cluster with ``scheduler``:
+    the same figures).
 
     Examples
     --------
@@ -131,25 +187,23 @@ def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0) -> Simulatio
     """
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    rng = np.random.default_rng(seed)
     cells = plan.cells
-    creators, posts = plan.creators_and_posts()
+    creators, _posts = plan.creators_and_posts()
     counts = np.array([creators.get(c.key, 0) for c in cells], dtype=float)
-    n, p = counts[None, :], np.array([posts.get(c.key, 0) for c in cells], dtype=float)[None, :]
-    draws = plan_draws(cells, counts, samples, rng, plan.scenario)
-    totals = _totals(plan.scenario, cells, n, p, draws)
-    targets, within = target_chances(plan.scenario, totals)
     planned_invites = {f"{t}.{q}": v for t, q, v in plan.allocation[["tier", "platform", "invites"]].itertuples(
         index=False)}
     planned = np.array([planned_invites.get(c.key, 0) for c in cells], dtype=float)
     invites, reachable = invites_for_fill(cells, counts, planned, FILL_CONFIDENCE)
+    arguments = [(i, size, seed, invites) for i, size in enumerate(chunk_sizes(samples))]
+    totals = concatenate(run_chunks(_tier_chunk, plan, arguments, scheduler))
+    fill_planned, fill = totals.pop("fill_planned"), totals.pop("fill")
+    targets, within = target_chances(plan.scenario, totals)
     known = not plan.scenario.simulation.uncertain_costs
     return SimulationResult(samples=samples, seed=seed, quantiles=summarise_draws(totals, KPI_ROWS),
                             target_probability=targets, budget_probability=within,
                             distribution=DISTRIBUTION if known else DISTRIBUTION_UNCERTAIN_COSTS, costs_known=known,
                             invites=invites, fill_reachable=reachable,
-                            fill_probability_planned=fill_chance_drawn(invites, cells, draws["acceptance_rate"], True),
-                            fill_probability_drawn=fill_chance_drawn(invites, cells, draws["acceptance_rate"]))
+                            fill_probability_planned=float(fill_planned.mean()), fill_probability_drawn=float(fill.mean()))
 
 
 def summarise_draws(totals: dict[str, np.ndarray], kpis: tuple[str, ...]) -> pd.DataFrame:

@@ -40,10 +40,12 @@ chosen creator says yes, the expected signed creators, and how many reserves to 
 90% chance to fill every (tier, platform) cell, from the creators' acceptance rates as a Poisson-binomial
 computed exactly by convolution.
 
-**Random streams.** The shared scores come from ``SeedSequence(seed, spawn_key=(0,))``, each
-creator's from ``SeedSequence(seed, spawn_key=(1 + row,))`` (its row in the creator table), so
-a creator's draws are the same whatever else is chosen (two plans compare on common draws) and
-the same seed repeats every figure byte for byte.
+**Random streams.** Draws come in chunks of ``CHUNK_DRAWS`` (2,000); in chunk ``k`` the shared
+scores come from ``SeedSequence(seed, spawn_key=(0, k))`` and each creator's from
+``SeedSequence(seed, spawn_key=(1 + row, k))`` (its row in the creator table), so a creator's
+draws are the same whatever else is chosen (two plans compare on common draws), a simulation
+split across Dask workers gives the figures of one process, and the same seed repeats every
+figure byte for byte.
 """
 
 from __future__ import annotations
@@ -58,8 +60,11 @@ import pandas as pd
 from mixopt.analysis.simulate import (
     RATE_CAP,
     SimulationResult,
+    chunk_sizes,
+    concatenate,
     money_totals,
     quantile_of,
+    run_chunks,
     summarise_draws,
     target_chances,
 )
@@ -177,10 +182,16 @@ def creator_ranges(scenario: Scenario, roster: Roster, shared_share: float | Non
                          cell_keys=keys)
 
 
-def shared_scores(scenario: Scenario, samples: int, seed: int) -> dict[str, np.ndarray]:
+def _stream(seed: int, key: int, chunk: int | None) -> np.random.Generator:
+    spawn = (key,) if chunk is None else (key, chunk)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=spawn)))
+
+
+def shared_scores(scenario: Scenario, samples: int, seed: int, chunk: int | None = None) -> dict[str, np.ndarray]:
     """The shared per-cell scores, one (samples, cells) block per metric in :data:`METRICS` order,
-    correlated ``simulation.platform_correlation`` across the cells of one platform."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0,))))
+    correlated ``simulation.platform_correlation`` across the cells of one platform (``chunk``:
+    the stream of one chunk of a chunked simulation)."""
+    rng = _stream(seed, 0, chunk)
     return platform_scores([p for _t, p in scenario.cells], METRICS, samples, rng,
                            scenario.simulation.platform_correlation)
 
@@ -198,7 +209,7 @@ def _multipliers(low: np.ndarray, high: np.ndarray, z: np.ndarray) -> np.ndarray
 
 
 def creator_draws(table: pd.DataFrame, ranges: CreatorRanges, rows: np.ndarray, shared: dict[str, np.ndarray],
-                  seed: int, *, kpis: bool = True) -> dict[str, np.ndarray]:
+                  seed: int, *, kpis: bool = True, chunk: int | None = None) -> dict[str, np.ndarray]:
     """Draws for the creators at ``rows``: (samples, len(rows)) arrays of ``acceptance_rate`` and
     ``signed`` (yes/no), and with ``kpis`` also ``reach`` (per post), ``engagements_per_post`` and
     ``conversions_per_post``.
@@ -213,7 +224,7 @@ def creator_draws(table: pd.DataFrame, ranges: CreatorRanges, rows: np.ndarray, 
     own = np.empty((len(rows), len(wanted), samples))
     uniform = np.empty((len(rows), samples))
     for j, r in enumerate(rows):
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(1 + int(r),))))
+        rng = _stream(seed, 1 + int(r), chunk)
         own[j, 0] = rng.standard_normal(samples)
         uniform[j] = rng.random(samples)
         if kpis:
@@ -400,10 +411,51 @@ def _blocks(rows: np.ndarray, samples: int) -> list[np.ndarray]:
     return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """What every chunk of a roster simulation needs (sent once to each worker)."""
+
+    scenario: Scenario
+    table: pd.DataFrame
+    ranges: CreatorRanges
+    chosen_rows: np.ndarray
+    post_count: np.ndarray
+    keys: np.ndarray
+    reserve_rows: dict[str, np.ndarray]
+    needed: dict[str, int]
+
+
+def _roster_chunk(c: _Choice, index: int, size: int, seed: int) -> dict[str, np.ndarray]:
+    shared = shared_scores(c.scenario, size, seed, index)
+    totals = {k: np.zeros(size) for k in ("reach", "impressions", "engagements", "conversions", "signed")}
+    signed_by_cell = {key: np.zeros(size) for key in c.needed}
+    for block in _blocks(c.chosen_rows, size):
+        d = creator_draws(c.table, c.ranges, block, shared, seed, chunk=index)
+        p = c.post_count[block]
+        totals["reach"] += d["reach"].sum(axis=1)
+        totals["impressions"] += (d["reach"] * p).sum(axis=1)
+        totals["engagements"] += (d["engagements_per_post"] * p).sum(axis=1)
+        totals["conversions"] += (d["conversions_per_post"] * p).sum(axis=1)
+        totals["signed"] += d["signed"].sum(axis=1)
+        for key in signed_by_cell:
+            signed_by_cell[key] += d["signed"][:, c.keys[block] == key].sum(axis=1)
+    for key, rows in c.reserve_rows.items():
+        for block in _blocks(rows, size):
+            draws = creator_draws(c.table, c.ranges, block, shared, seed, kpis=False, chunk=index)
+            signed_by_cell[key] += draws["signed"].sum(axis=1)
+    filled = np.ones(size, dtype=bool)
+    for key, needed in c.needed.items():
+        filled &= signed_by_cell[key] >= needed
+    totals["filled"] = filled.astype(float)
+    return totals
+
+
 def simulate_choice(scenario: Scenario, roster: Roster, chosen: np.ndarray, posts: np.ndarray | None,
                     samples: int = 10_000, seed: int = 0, *, shared_share: float | None = None,
-                    fill_confidence: float = FILL_CONFIDENCE) -> RosterSimulationResult:
-    """Draw ``samples`` outcomes of a fixed choice of creators (``posts`` per creator) and summarise them."""
+                    fill_confidence: float = FILL_CONFIDENCE, scheduler: str | None = None) -> RosterSimulationResult:
+    """Draw ``samples`` outcomes of a fixed choice of creators (``posts`` per creator) and summarise
+    them, in chunks of draws with their own streams (on a Dask cluster with ``scheduler``: the
+    same figures)."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
     shared_share = scenario.simulation.shared_share if shared_share is None else shared_share
@@ -413,31 +465,14 @@ def simulate_choice(scenario: Scenario, roster: Roster, chosen: np.ndarray, post
     chosen = np.asarray(chosen, dtype=bool)
     if posts is None:
         posts = chosen * float(scenario.roster.posts_per_creator if scenario.roster else 1)
-    post_count = np.asarray(posts, dtype=float)
-    ranges = creator_ranges(scenario, roster, shared_share)
-    shared = shared_scores(scenario, samples, seed)
     risk, reserve_rows = acceptance_risk(scenario, roster, chosen, fill_confidence)
-    keys = (table["tier"] + "." + table["platform"]).to_numpy()
-    totals = {k: np.zeros(samples) for k in ("reach", "impressions", "engagements", "conversions", "signed")}
-    signed_by_cell = {f.cell: np.zeros(samples) for f in risk.cells}
-    for block in _blocks(np.nonzero(chosen)[0], samples):
-        d = creator_draws(table, ranges, block, shared, seed)
-        p = post_count[block]
-        totals["reach"] += d["reach"].sum(axis=1)
-        totals["impressions"] += (d["reach"] * p).sum(axis=1)
-        totals["engagements"] += (d["engagements_per_post"] * p).sum(axis=1)
-        totals["conversions"] += (d["conversions_per_post"] * p).sum(axis=1)
-        totals["signed"] += d["signed"].sum(axis=1)
-        for key in signed_by_cell:
-            signed_by_cell[key] += d["signed"][:, keys[block] == key].sum(axis=1)
-    for key, rows in reserve_rows.items():
-        for block in _blocks(rows, samples):
-            draws = creator_draws(table, ranges, block, shared, seed, kpis=False)
-            signed_by_cell[key] += draws["signed"].sum(axis=1)
-    filled = np.ones(samples, dtype=bool)
-    for fill in risk.cells:
-        filled &= signed_by_cell[fill.cell] >= fill.chosen
-    risk = _with_drawn_fill(risk, float(filled.mean()))
+    context = _Choice(scenario=scenario, table=table, ranges=creator_ranges(scenario, roster, shared_share),
+                      chosen_rows=np.nonzero(chosen)[0], post_count=np.asarray(posts, dtype=float),
+                      keys=(table["tier"] + "." + table["platform"]).to_numpy(), reserve_rows=reserve_rows,
+                      needed={f.cell: f.chosen for f in risk.cells})
+    arguments = [(i, size, seed) for i, size in enumerate(chunk_sizes(samples))]
+    totals = concatenate(run_chunks(_roster_chunk, context, arguments, scheduler))
+    risk = _with_drawn_fill(risk, float(totals.pop("filled").mean()))
     spend = float(at_posts(table, chosen, np.asarray(posts))["spend"].sum())
     totals["spend"] = np.full(samples, spend)
     totals = money_totals(scenario, totals)
@@ -454,7 +489,7 @@ def _with_drawn_fill(risk: AcceptanceRisk, chance: float) -> AcceptanceRisk:
 
 
 def simulate_roster_plan(plan: RosterPlan, samples: int = 10_000, seed: int = 0, *,
-                         shared_share: float | None = None) -> RosterSimulationResult:
+                         shared_share: float | None = None, scheduler: str | None = None) -> RosterSimulationResult:
     """Simulate a roster plan's chosen creators (see the module notes for what varies and how).
 
     Examples
@@ -468,4 +503,4 @@ def simulate_roster_plan(plan: RosterPlan, samples: int = 10_000, seed: int = 0,
     if plan.solution.chosen is None:
         raise ValueError("the plan has no chosen creators")
     return simulate_choice(plan.scenario, plan.roster, plan.solution.chosen, plan.solution.posts, samples, seed,
-                           shared_share=shared_share)
+                           shared_share=shared_share, scheduler=scheduler)

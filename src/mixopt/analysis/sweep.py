@@ -33,7 +33,13 @@ from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.fields import field_value, is_money, row_for, with_field
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
-from mixopt.solvers.types import ArraysResult, LinearArrays, Solution, SolverOptions, SolveStatus
+from mixopt.solvers.types import (
+    ArraysResult,
+    LinearArrays,
+    Solution,
+    SolverOptions,
+    SolveStatus,
+)
 from mixopt.tier.model import MixModel, build_model
 from mixopt.tier.plan import Plan, make_plan
 from mixopt.tier.solve import solve, to_arrays

@@ -247,12 +247,12 @@ def invites_for_fill(cells: tuple[Cell, ...], needed: np.ndarray, planned: np.nd
 
 
 def fill_chance_drawn(invites: tuple[CellInvites, ...], cells: tuple[Cell, ...], acceptance: np.ndarray,
-                      planned: bool = False) -> float:
-    """The share of draws in which every cell fills, each invited creator signing with the cell's
+                      planned: bool = False) -> np.ndarray:
+    """Per draw, the chance that every cell fills (its mean over draws is the share of draws that fill), each invited creator signing with the cell's
     drawn average acceptance rate (``acceptance``: samples x cells); ``planned`` uses the plan's invites."""
     keys = [c.key for c in cells]
     joint = np.ones(acceptance.shape[0])
     for row in invites:
         k = row.planned_invites if planned else row.invites
         joint *= _fill(row.needed, k, acceptance[:, keys.index(row.cell)])
-    return float(joint.mean())
+    return joint

@@ -43,13 +43,16 @@ from mixopt.tier.plan import Plan
 @click.option("--safe", "confidence", type=click.FloatRange(0.5, 1, max_open=True), default=None, metavar="CONFIDENCE",
               help="Also show the risk-aware plan, e.g. --safe 0.9: its targets and budget hold on average over "
                    "the worst (1 - CONFIDENCE) share of draws (CVaR), beside the expected-value plan.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Draw the samples on this Dask cluster, split in chunks with their own seeds: the same figures "
+                   "as this machine gives.")
 @solver_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write simulation.csv, simulation.json and the plan files (plan.csv, plan.json, plan.xlsx, and "
                    "reserves.csv for a roster; safe_plan.csv and safe_plan.json with --safe) into this folder.")
 @format_option
-def simulate(scenario: Path, settings: tuple[str, ...], samples: int, seed: int, confidence: float | None, solver: str | None,
-             time_limit_s: float | None, mip_gap: float | None, out_dir: Path | None, fmt: str) -> None:
+def simulate(scenario: Path, settings: tuple[str, ...], samples: int, seed: int, confidence: float | None,
+             scheduler: str | None, solver: str | None, time_limit_s: float | None, mip_gap: float | None, out_dir: Path | None, fmt: str) -> None:
     """Optimise SCENARIO, then simulate the plan when the assumptions vary within their ranges.
 
     Prints P10 / P50 / P90 of reach, engagements, conversions, spend, profit and ROI, and the
@@ -81,19 +84,19 @@ def simulate(scenario: Path, settings: tuple[str, ...], samples: int, seed: int,
         notes: list[str] = []
         if loaded.roster is not None:
             entries, extra, written, notes = _roster_run(loaded, options, samples, seed, confidence, out_dir,
-                                                         solver, mip_gap)
+                                                         solver, mip_gap, scheduler=scheduler)
         else:
             plan = optimize(loaded, options, explain=False)
             if not plan.status.has_plan:
                 no_plan(plan, options, out_dir)
-            entries = [("expected-value plan", plan, simulate_plan(plan, samples, seed))]
+            entries = [("expected-value plan", plan, simulate_plan(plan, samples, seed, scheduler=scheduler))]
             extra = {}
             safe = None
             if confidence is not None:
                 model_samples, model_seed = 200, seed + 1  # the safe plan's own draws differ from the simulated ones
                 safe = safe_plan(loaded, confidence, model_samples, model_seed, options)
                 entries.append((f"safe plan at {confidence:.0%}", safe,
-                                simulate_plan(safe, samples, seed) if safe.status.has_plan else None))
+                                simulate_plan(safe, samples, seed, scheduler=scheduler) if safe.status.has_plan else None))
                 extra = {"safe_plan": {"confidence": confidence, "method": "CVaR over joint draws",
                                        "model_samples": model_samples, "model_seed": model_seed}}
             written = []
@@ -140,8 +143,8 @@ def _checked_roster_plan(plan: RosterPlan, options: SolverOptions, out_dir: Path
 
 
 def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: int, confidence: float | None,
-                out_dir: Path | None, solver: str | None,
-                mip_gap: float | None) -> tuple[Entries, dict[str, Any], list[Path], list[str]]:
+                out_dir: Path | None, solver: str | None, mip_gap: float | None,
+                scheduler: str | None = None) -> tuple[Entries, dict[str, Any], list[Path], list[str]]:
     """Roster mode: the chosen creators simulated per creator, the acceptance risk, and with
     ``--safe`` the risk-aware choice beside them; the files written and the notes to print."""
     from mixopt.analysis.risk import (
@@ -168,7 +171,7 @@ def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: in
                     f"{len(roster):,} creators")
     plan = _checked_roster_plan(optimize_roster(loaded, options, mip_gap=options.mip_gap, roster=roster), options,
                                 out_dir)
-    entries: Entries = [("expected-value plan", plan, simulate_roster_plan(plan, samples, seed))]
+    entries: Entries = [("expected-value plan", plan, simulate_roster_plan(plan, samples, seed, scheduler=scheduler))]
     extra: dict[str, Any] = {}
     notes: list[str] = []
     safe = None
@@ -181,7 +184,7 @@ def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: in
             raise SolverError(f"{loaded.source_file}: solver: the safe plan breaks a rule on independent check "
                               f"({broken}); no safe plan is reported. Please report this with the scenario.")
         entries.append((f"safe plan at {confidence:.0%}", safe,
-                        simulate_roster_plan(safe, samples, seed) if safe.status.has_plan else None))
+                        simulate_roster_plan(safe, samples, seed, scheduler=scheduler) if safe.status.has_plan else None))
         notes = list(safe.solution.notes)
         extra = {"safe_plan": {"confidence": confidence, "method": safe.solution.method,
                                "model_samples": model_samples, "model_seed": model_seed, "notes": notes}}

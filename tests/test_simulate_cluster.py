@@ -1,0 +1,48 @@
+"""A simulation split in chunks with their own seeds gives the same figures wherever the chunks
+run: in this process or on a real Dask scheduler with two worker processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from test_batch import scheduler  # noqa: F401  (the fixture: a scheduler and two workers on 127.0.0.1)
+
+import mixopt
+from mixopt.analysis.simulate import CHUNK_DRAWS, chunk_sizes, simulate_plan
+from mixopt.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "scenarios" / "base.yaml"
+SKINCARE = ROOT / "scenarios" / "roster_skincare.yaml"
+
+
+def test_draws_come_in_fixed_chunks_whatever_the_total() -> None:
+    assert chunk_sizes(1) == [1]
+    assert chunk_sizes(2 * CHUNK_DRAWS + 5) == [CHUNK_DRAWS, CHUNK_DRAWS, 5]
+    assert sum(chunk_sizes(10_000)) == 10_000
+
+
+def test_a_longer_simulation_starts_with_the_draws_of_a_shorter_one() -> None:
+    plan = mixopt.optimize(BASE, explain=False)
+    short, long = simulate_plan(plan, CHUNK_DRAWS, 3), simulate_plan(plan, 2 * CHUNK_DRAWS, 3)
+    assert short.quantiles.loc["reach", "p50"] != long.quantiles.loc["reach", "p50"]  # more draws
+    again = simulate_plan(plan, CHUNK_DRAWS, 3)
+    assert again.quantiles.equals(short.quantiles)
+
+
+def test_simulate_on_a_real_scheduler_prints_the_figures_of_this_process(scheduler: str) -> None:  # noqa: F811
+    for scenario in (BASE, SKINCARE):
+        args = ["simulate", str(scenario), "--samples", "4500", "--seed", "5", "--format", "json"]
+        here = CliRunner().invoke(cli, args)
+        there = CliRunner().invoke(cli, [*args, "--scheduler", scheduler])
+        assert here.exit_code == 0, here.output
+        assert there.exit_code == 0, there.output
+        assert there.stdout == here.stdout
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_the_option() -> None:
+    result = CliRunner().invoke(cli, ["simulate", str(BASE), "--samples", "100", "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2  # like every other problem with --scheduler (a usage error)
+    assert "--scheduler" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
