@@ -33,7 +33,7 @@ from tests.conftest import ROOT, minimal_scenario
 
 SPEC_A = "1000:2000:1000"
 SPEC_B = "1500:2500:1000"
-PLAN = ["plan.csv", "plan.json", "plan.xlsx"]
+PLAN = ["plan.csv", "plan.json", "plan.xlsx", "tracking.csv"]
 
 
 @pytest.fixture
@@ -79,8 +79,8 @@ def test_a_run_writes_its_files_with_run_json_listing_their_sizes_hashes_and_the
     assert manifest["arguments"] == ["mixopt", "solve", brief, "--no-explain", "--set", "budget=2000", "--out",
                                      str(out)]
     assert manifest["command"].startswith("mixopt solve ") and manifest["mixopt_version"]
-    assert sorted(p.name for p in out.iterdir()) == [*PLAN, "run.json"]
-    assert result.stdout.rstrip().endswith(f"Wrote {out / 'plan.csv'}, {out / 'plan.json'}, {out / 'plan.xlsx'}, "
+    assert sorted(p.name for p in out.iterdir()) == sorted([*PLAN, "run.json"])
+    assert result.stdout.rstrip().endswith(f"Wrote {out / 'plan.csv'}, {out / 'plan.json'}, {out / 'plan.xlsx'}, {out / 'tracking.csv'}, "
                                            f"{out / 'run.json'}")
 
 
@@ -107,7 +107,7 @@ def test_the_earlier_runs_other_files_are_removed_and_files_mixopt_did_not_write
     assert earlier.exit_code == 0, earlier.output
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
     result = _solve(brief, out)
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", *PLAN, "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *PLAN, "run.json"])
     assert verify_output_set(out) == []
     assert result.stderr == f"{out}: note: 1 stale file not from this run, left untouched: notes.txt\n"
 

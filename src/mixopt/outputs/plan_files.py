@@ -136,12 +136,16 @@ def write_xlsx(plan: Plan, path: Path) -> None:
 
 
 def write_outputs(plan: Plan, out_dir: Path) -> list[Path]:
-    """Write plan.csv, plan.json and plan.xlsx into ``out_dir``; returns the paths."""
+    """Write plan.csv, plan.json, plan.xlsx and tracking.csv (the measurement plan) into ``out_dir``;
+    returns the paths."""
+    from mixopt.outputs.tracking import tracking_csv
+
     out_dir = Path(out_dir)
-    paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx"]
+    paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx", out_dir / "tracking.csv"]
     write_text(paths[0], plan_csv(plan))
     write_text(paths[1], plan_json(plan))
     write_xlsx(plan, paths[2])
+    write_text(paths[3], tracking_csv(plan))
     return paths
 
 

@@ -251,14 +251,18 @@ def _total(frame: pd.DataFrame, totals: dict[str, float], label_column: str) -> 
 
 def write_roster_outputs(plan: RosterPlan, out_dir: Path, *, plan_json_text: str | None = None,
                          changes: pd.DataFrame | None = None) -> list[Path]:
-    """plan.csv (chosen creators), plan.json, plan.xlsx and reserves.csv, each written atomically
+    """plan.csv (chosen creators), plan.json, plan.xlsx, reserves.csv and tracking.csv, each written atomically
     (a re-plan passes its own plan.json text and its changes, for a Changes sheet)."""
     out_dir = Path(out_dir)
-    paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx", out_dir / "reserves.csv"]
+    from mixopt.outputs.tracking import tracking_csv
+
+    paths = [out_dir / "plan.csv", out_dir / "plan.json", out_dir / "plan.xlsx", out_dir / "reserves.csv",
+             out_dir / "tracking.csv"]
     write_text(paths[0], roster_plan_csv(plan))
     write_text(paths[1], plan_json_text if plan_json_text is not None else roster_plan_json(plan))
     write_atomic(paths[2], lambda tmp: _write_xlsx(plan, tmp, changes))
     write_text(paths[3], frame_csv(plan.reserves))
+    write_text(paths[4], tracking_csv(plan))
     return paths
 
 
