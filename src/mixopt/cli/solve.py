@@ -58,9 +58,12 @@ def _simulation_entries(plan: Plan, samples: int, seed: int) -> list[tuple[str, 
               help="Also simulate the plan over N joint draws of the assumptions (P10/P50/P90).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed of --simulate (the same seed repeats the figures exactly).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Roster scenarios with a Parquet table: price its partitions on this Dask scheduler's workers "
+                   "(each reads its partitions from the table's path).")
 def solve(scenario: Path, settings: tuple[str, ...], solver: str | None, time_limit_s: float | None,
           mip_gap: float | None, out_dir: Path | None, fmt: str, write_lp: Path | None, no_explain: bool,
-          samples: int | None, seed: int) -> None:
+          samples: int | None, seed: int, scheduler: str | None = None) -> None:
     """Find the best plan for SCENARIO and print it.
 
     When no plan satisfies every rule, the command exits with code 3 and prints why, with the
@@ -89,8 +92,12 @@ def solve(scenario: Path, settings: tuple[str, ...], solver: str | None, time_li
                 if given is not None:
                     usage_error(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
                            f"Drop {option} for {loaded.source_file}")
-            click.echo(run_roster_solve(loaded, options, out, fmt, explain=not no_explain), nl=False)
+            click.echo(run_roster_solve(loaded, options, out, fmt, explain=not no_explain, scheduler=scheduler),
+                       nl=False)
             return
+        if scheduler is not None:
+            usage_error("--scheduler", "is for roster scenarios (their partitions are priced on a Dask cluster)",
+                        f"Drop --scheduler for {loaded.source_file}")
         if write_lp is not None:
             model = mixopt.build_model(loaded)
             try:
@@ -148,7 +155,7 @@ def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples
 
 
 def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet | None, fmt: str,
-                     explain: bool = True) -> str:
+                     explain: bool = True, scheduler: str | None = None) -> str:
     """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
 
     With no choice of creators satisfying every rule, prints the diagnosis and exits 3 (as tier
@@ -161,7 +168,13 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet 
         write_roster_outputs,
     )
 
-    plan = optimize(scenario, options, explain=explain)  # options carry the roster's gap (or --mip-gap)
+    assert scenario.roster is not None
+    if scheduler is not None or scenario.roster.partitions is not None:  # column generation over partitions
+        from mixopt.analysis.cluster import partitioned_plan
+
+        plan: Plan | RosterPlan = partitioned_plan(scenario, options, scheduler=scheduler, mip_gap=options.mip_gap)
+    else:
+        plan = optimize(scenario, options, explain=explain)  # options carry the roster's gap (or --mip-gap)
     assert isinstance(plan, RosterPlan)
     if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         # the same diagnosis as tier mode: why, the smallest change (confirmed), relaxed.yaml with --out

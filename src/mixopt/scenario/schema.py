@@ -265,6 +265,9 @@ class RosterSettings(_Model):
     sheet: str | None = Field(
         None, description="XLSX: the sheet of creators (default: the first sheet whose first row has id, platform "
                           "and followers)")
+    partitions: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = Field(
+        None, description="Parquet creator tables: solve the roster over this many partitions (whole row groups), "
+                          "each priced on its own, so the whole table is never held at once")
 
 
 class BaselineCell(_Model):
