@@ -163,10 +163,10 @@ def _number_problems(problems: _Problems, parsed_mask: tuple[np.ndarray, np.ndar
 
 
 def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale: _Locale, *, required: bool,
-             minimum: float = 0.0, maximum: float | None = None) -> np.ndarray:
-    n = len(frame)
+             minimum: float = 0.0, maximum: float | None = None) -> np.ndarray | None:
+    """The column's numbers (NaN where empty), None when the table has no such column."""
     if column not in frame:
-        return np.full(n, np.nan)
+        return None
     raw = frame[column]
     if not is_text(raw):
         values = raw.to_numpy(dtype=float, copy=True)  # parsed by the reader: empty cells are NaN
@@ -231,12 +231,25 @@ def _labels(codes: np.ndarray, names: list[str]) -> pd.Series:
     return pd.Series(np.array(names + [""], dtype=object)[codes], dtype=object, copy=False)
 
 
-def _shared(series: pd.Series, keep: np.ndarray | None) -> pd.Series:
-    """A text column (kept rows) as :func:`_labels` text."""
-    kept = series if keep is None else series[keep]
-    values = pa.array(kept.array, type=pa.string())
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A text column as codes into its distinct values (empty cells are ''): the reader's categories when it
+    gave them, else Arrow's dictionary encoding; any cleaning then touches each distinct value once."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = [str(v) for v in column.cat.categories]
+        codes = column.cat.codes.to_numpy(dtype=np.int64)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(names), codes)
+            names.append("")
+        return codes, names
+    values = pa.array(_text(column).array, type=pa.string())
     encoded = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
-    return _labels(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
+
+
+def _first_seen(codes: np.ndarray) -> np.ndarray:
+    """True where a code appears for the first time (dictionary codes are numbered in order of appearance)."""
+    before = np.maximum.accumulate(codes)
+    return codes > np.concatenate(([-1], before[:-1]))
 
 
 def _keep(series: pd.Series, keep: np.ndarray | None) -> pd.api.extensions.ExtensionArray:
@@ -264,20 +277,24 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     n = len(frame)
     problems = _Problems(shown, layout, n)
     ids = _text(frame["id"]).str.strip()
-    problems.flag((ids == "").to_numpy(dtype=bool), "id", frame["id"], "is empty", "Give every creator an id")
-    duplicated = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy(dtype=bool)
-    problems.flag(duplicated, "id", frame["id"], "duplicate id (an earlier row has it)", "Keep one row per creator")
-    platform = _text(frame["platform"]).str.strip().str.lower()
-    platform_code = pc.index_in(pa.array(platform.array, type=pa.string()),
-                                value_set=pa.array(list(scenario.platforms), type=pa.string()))
-    platform_code = platform_code.to_numpy(zero_copy_only=False)
-    unknown = np.isnan(platform_code.astype(float))
-    problems.flag(unknown, "platform", frame["platform"], "not a platform of this scenario",
+    empty_id = (ids == "").to_numpy(dtype=bool)
+    problems.flag(empty_id, "id", frame["id"], "is empty", "Give every creator an id")
+    id_codes, distinct = _codes(ids)
+    if len(distinct) < n:
+        problems.flag(~_first_seen(id_codes) & ~empty_id, "id", frame["id"], "duplicate id (an earlier row has it)",
+                      "Keep one row per creator")
+    del id_codes
+    raw_platform, platform_names = _codes(frame["platform"])
+    platform_names = [name.strip().lower() for name in platform_names]
+    known = {name: code for code, name in enumerate(scenario.platforms)}
+    platform_code = np.array([known.get(name, -1) for name in platform_names] + [-1], dtype=np.int64)[raw_platform]
+    problems.flag(platform_code < 0, "platform", frame["platform"], "not a platform of this scenario",
                   f"Use one of {', '.join(scenario.platforms)} or add it to the scenario's platforms")
     extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     locale = _locale(frame, scenario, layout, [c for c in ("followers",) + NUMERIC_OPTIONAL + tuple(extras)
                                                if c in frame])
     followers = _numbers(frame, "followers", problems, locale, required=True)
+    assert followers is not None  # a required column
     numeric = {c: _numbers(frame, c, problems, locale, required=False,
                            maximum=1.0 if c in ("engagement_rate", "conversion_rate", "acceptance_rate") else None)
                for c in NUMERIC_OPTIONAL}
@@ -303,19 +320,22 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     keep = None if not problems.bad.any() else ~problems.bad
     pick = (lambda a: a) if keep is None else (lambda a: a[keep])
     codes = pick(tier_code)
-    columns: dict[str, object] = {"id": _keep(ids, keep), "platform": _shared(platform, keep),
+    columns: dict[str, object] = {"id": _keep(ids, keep), "platform": _labels(pick(raw_platform), platform_names),
                                   "followers": pick(followers), "tier": _labels(codes, [b[0] for b in bands])}
     for c in TEXT_OPTIONAL:
-        columns[c] = _shared(_text(frame[c]).str.lstrip(), keep) if c in frame else _labels(
-            np.full(len(codes), -1), [])
+        if c in frame:
+            text_codes, names = _codes(frame[c])
+            columns[c] = _labels(pick(text_codes), [name.lstrip() for name in names])
+        else:
+            columns[c] = _labels(np.full(len(codes), -1), [])
     for c in FLAG_COLUMNS:
         columns[c] = pick(flags[c])
     for c in extras:  # any other numeric column can be capped or optimised
         values = pick(extra_values[c])
         if not np.isnan(values).all():
             columns[c] = values
-    columns.update(_derive(pick(followers), {c: pick(v) for c, v in numeric.items()}, scenario, codes,
-                           pick(platform_code).astype(np.int64), [b[0] for b in bands]))
+    given = {c: pick(v) for c, v in numeric.items() if v is not None}
+    columns.update(_derive(columns["followers"], given, scenario, codes, pick(platform_code), [b[0] for b in bands]))
     table = pd.DataFrame(columns, copy=False)
     notes = list(_locale_notes(layout, locale))
     if problems.count:
@@ -362,15 +382,23 @@ def _derive(followers: np.ndarray, numeric: dict[str, np.ndarray], scenario: Sce
     cell_index = tier_code.astype(np.int64) * len(platforms) + platform_code
     used: dict[str, np.ndarray] = {}
     defaults_mask = np.zeros(n, dtype=np.int64)
-    views = numeric["average_views"]
+    views = numeric.get("average_views")
+    no_views = np.ones(n, dtype=bool) if views is None else np.isnan(views)
     for bit, name in enumerate(FILLABLE):
-        given = numeric.get(name, np.full(n, np.nan))
-        gap = np.isnan(given)
-        used[name] = np.where(gap, lookup[name].take(cell_index), given)
-        flagged = gap & np.isnan(views) if name == "reach_rate" else gap  # views make the reach rate moot
+        given = numeric.get(name)  # this function's own copy: filled in place
+        if given is None:  # no such column: every creator takes the cell's number
+            used[name] = lookup[name].take(cell_index)
+            gap = np.ones(n, dtype=bool)
+        else:
+            gap = np.isnan(given)
+            np.copyto(given, lookup[name].take(cell_index), where=gap)
+            used[name] = given
+        flagged = gap & no_views if name == "reach_rate" else gap  # views make the reach rate moot
         defaults_mask |= flagged.astype(np.int64) << bit
     posts = float(scenario.roster.posts_per_creator) if scenario.roster is not None else 1.0
-    reach_per_post = np.where(np.isnan(views), followers * used["reach_rate"], views)
+    reach_per_post = followers * used["reach_rate"]
+    if views is not None:
+        np.copyto(reach_per_post, views, where=~no_views)
     engagement_per_post = followers * used["engagement_rate"]
     derived = {
         "posts": np.full(n, posts),
@@ -386,7 +414,8 @@ def _derive(followers: np.ndarray, numeric: dict[str, np.ndarray], scenario: Sce
                  "acceptance_rate"):
         derived[name] = used[name]
     derived["spend"] = used["fee_per_post"] * posts + used["product_cost"] + used["handling_cost"]
-    derived["fit_score"] = np.nan_to_num(numeric["fit_score"], nan=0.0)
+    fit = numeric.get("fit_score")
+    derived["fit_score"] = np.zeros(n) if fit is None else np.nan_to_num(fit, nan=0.0, copy=False)
     derived["defaults_mask"] = defaults_mask
     return derived
 

@@ -45,6 +45,8 @@ TEXT_OPTIONAL = ("category", "country", "overlap_group")
 FLAG_COLUMNS = ("must_include", "exclude")
 _NUMBERS = frozenset(("followers",) + NUMERIC_OPTIONAL)
 _TEXT = frozenset(("id", "platform") + TEXT_OPTIONAL)
+_LABELS = frozenset(("platform",) + TEXT_OPTIONAL)  # few distinct values: read as categories
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 #: The largest creator table read, in bytes (about five million creators); the variable changes it.
 DEFAULT_MAX_TABLE_BYTES = 500_000_000
@@ -258,7 +260,8 @@ def _arrow_csv(source: Any, names: list[str], delimiter: str, decimal: str | Non
 
     columns = [f"c{i}" for i in range(len(names))]
     keys = [n.strip().lower() for n in names]
-    types = {c: pa.float64() if k in _NUMBERS and not numbers_as_text else pa.string() for c, k in zip(columns, keys)}
+    types = {c: pa.float64() if k in _NUMBERS and not numbers_as_text else _DICTIONARY if k in _LABELS
+             else pa.string() for c, k in zip(columns, keys)}
     table = pacsv.read_csv(
         source,
         read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, block_size=_BLOCK_BYTES),
@@ -433,6 +436,9 @@ def _arrow_column(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
         kind = column.type
     numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind) \
         or pa.types.is_boolean(kind)
+    if key in _LABELS:
+        text = column if pa.types.is_string(kind) else _arrow_column(column, "id")
+        return text.dictionary_encode()
     if key in _TEXT or not numeric:
         if pa.types.is_string(kind):
             return column
