@@ -241,9 +241,15 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
             codes = np.where(codes < 0, len(names), codes)
             names.append("")
         return codes, names
+    codes, dictionary = _encoded(column)
+    return codes, dictionary.to_pylist()
+
+
+def _encoded(column: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Arrow's dictionary encoding of a text column: codes in order of first appearance, and the distinct values."""
     values = pa.array(_text(column).array, type=pa.string())
     encoded = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 
 def _first_seen(codes: np.ndarray) -> np.ndarray:
@@ -279,11 +285,11 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     ids = _text(frame["id"]).str.strip()
     empty_id = (ids == "").to_numpy(dtype=bool)
     problems.flag(empty_id, "id", frame["id"], "is empty", "Give every creator an id")
-    id_codes, distinct = _codes(ids)
+    id_codes, distinct = _encoded(ids)
     if len(distinct) < n:
         problems.flag(~_first_seen(id_codes) & ~empty_id, "id", frame["id"], "duplicate id (an earlier row has it)",
                       "Keep one row per creator")
-    del id_codes
+    del id_codes, distinct
     raw_platform, platform_names = _codes(frame["platform"])
     platform_names = [name.strip().lower() for name in platform_names]
     known = {name: code for code, name in enumerate(scenario.platforms)}
