@@ -46,3 +46,28 @@ def test_an_unreachable_scheduler_is_one_line_naming_the_option() -> None:
     assert result.exit_code == 2  # like every other problem with --scheduler (a usage error)
     assert "--scheduler" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_simulate_out_writes_a_simulation_workbook_that_matches_simulation_csv(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    args = ["simulate", str(BASE), "--samples", "600", "--safe", "0.9"]
+    first = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a")])
+    second = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b")])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    a, b = tmp_path / "a" / "simulation.xlsx", tmp_path / "b" / "simulation.xlsx"
+    assert a.read_bytes() == b.read_bytes()
+    book = openpyxl.load_workbook(a)
+    assert book.sheetnames == ["Summary", "Simulation", "Expected plan", "Safe plan", "Data dictionary"]
+    rows = list(book["Simulation"].iter_rows(values_only=True))
+    table = list(csv.DictReader(io.StringIO((tmp_path / "a" / "simulation.csv").read_text(encoding="utf-8"))))
+    assert len(rows) - 1 == len(table)
+    for sheet_row, csv_row in zip(rows[1:], table):
+        assert (sheet_row[0], sheet_row[1]) == (csv_row["plan"], csv_row["kpi"])
+        if csv_row["p50"]:
+            assert abs(float(sheet_row[4]) - float(csv_row["p50"])) < 1e-6 * max(1.0, abs(float(csv_row["p50"])))
+    sheet = book["Simulation"]
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"

@@ -24,7 +24,7 @@ from mixopt.cli.common import (
     write_or_fail,
     wrote_text,
 )
-from mixopt.cli.solve import _write_simulation
+from mixopt.cli.solve import _write_simulation as _write_simulation_tables
 from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
 from mixopt.roster.plan import RosterPlan
@@ -124,6 +124,16 @@ def simulate(scenario: Path, settings: tuple[str, ...], samples: int, seed: int,
 
 
 Entries = list[tuple[str, Plan | RosterPlan, SimulationResult | None]]
+
+
+def _write_simulation(scenario: Scenario, entries: Entries, seed: int, samples: int, out_dir: Path,
+                      extra: dict[str, Any] | None = None) -> list[Path]:
+    """simulation.csv, simulation.json and simulation.xlsx (the Simulation sheet and each plan's mix)."""
+    from mixopt.outputs.simulation_files import write_simulation_workbook
+
+    paths = _write_simulation_tables(scenario, entries, seed, samples, out_dir, extra)
+    write_simulation_workbook(scenario, entries, seed, samples, out_dir / "simulation.xlsx")
+    return [*paths, out_dir / "simulation.xlsx"]
 
 
 def _checked_roster_plan(plan: RosterPlan, options: SolverOptions, out_dir: Path | None) -> RosterPlan:

@@ -21,7 +21,8 @@ from mixopt.scenario.schema import Scenario
 from mixopt.tier.plan import Plan
 from mixopt.version import mixopt_version
 
-__all__ = ["simulation_frame", "simulation_csv", "simulation_json", "simulation_text", "acceptance_kpis"]
+__all__ = ["simulation_frame", "simulation_csv", "simulation_json", "simulation_text", "acceptance_kpis",
+           "write_simulation_workbook"]
 
 Entry = tuple[str, Plan | RosterPlan, SimulationResult | None]
 
@@ -296,3 +297,59 @@ def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples
         lines += ["", f"What safety costs: {p1.objective_label} {_n(p1.objective_value)} ({l1}) vs "
                       f"{_n(p2.objective_value)} ({l2}) at the planning values."]
     return "\n".join(lines) + "\n"
+
+
+_SIM_HEADERS = {"plan": "Plan", "kpi": "Measure", "planned": "Planned", "p10": "P10 (1 in 10 draws below)",
+                "p50": "P50 (median; chance for probability rows)", "p90": "P90 (1 in 10 draws above)",
+                "mean": "Mean"}
+_SIM_DOCS = {
+    "plan": ("", "which plan: the expected-value plan, or the safe plan at the --safe confidence"),
+    "kpi": ("", "the measure (reach, spend, ...) or a probability row (probability_..., invites_for_...)"),
+    "planned": ("the measure's unit", "the plan's figure at the planning values (invites: the invites)"),
+    "p10": ("the measure's unit", "10th percentile over the draws"),
+    "p50": ("the measure's unit; chance 0-1 on probability rows", "median over the draws; the chance itself on "
+                                                                   "probability rows"),
+    "p90": ("the measure's unit", "90th percentile over the draws"),
+    "mean": ("the measure's unit", "mean over the draws"),
+}
+
+
+def write_simulation_workbook(scenario: Scenario, entries: list[Entry], seed: int, samples: int, path: Any) -> None:
+    """simulation.xlsx: a Summary (draws, seed, what varies), the Simulation sheet (P10 / P50 / P90
+    of every measure for each plan), one sheet per simulated plan's mix, and the Data dictionary;
+    written atomically, the same bytes for the same inputs."""
+    from pathlib import Path
+
+    from mixopt.outputs.files import write_atomic
+    from mixopt.outputs.sheets import Book
+    from mixopt.outputs.standard_sheets import (
+        dictionary_sheet,
+        summary_sheet,
+        tier_docs,
+    )
+
+    def write(tmp: Path) -> None:
+        book = Book(tmp, f"{scenario.name}: simulation", scenario.currency)
+        facts: list[tuple[str, Any, str]] = [
+            ("Scenario", scenario.name, "text"), ("Scenario file", scenario.source_file, "text"),
+            ("Scenario SHA-256", scenario.content_hash, "text"), ("Draws", samples, "count"),
+            ("Seed", seed, "count"), ("What varies", _distribution(entries), "text")]
+        for label, plan, sim in entries:
+            creators = ", ".join(f"{k} {v}" for k, v in plan.creators_and_posts()[0].items() if v)
+            facts.append((label.capitalize(), creators if sim is not None else f"no plan ({plan.status.value})",
+                          "text"))
+        summary_sheet(book, facts)
+        frame = simulation_frame(entries)
+        ws = book.sheet("Simulation")
+        book.table(ws, frame, headers=_SIM_HEADERS, kinds={"plan": "text", "kpi": "text"})
+        ws.freeze_panes(1, 2)
+        for index, (label, plan, sim) in enumerate(entries):
+            if sim is None:
+                continue
+            mix = plan.allocation if isinstance(plan, Plan) else plan.selected
+            name = "Expected plan" if index == 0 else "Safe plan"
+            book.table(book.sheet(name), mix.reset_index(drop=True))
+        dictionary_sheet(book, lambda code: _SIM_DOCS.get(code) or tier_docs(code))
+        book.close()
+
+    write_atomic(Path(path), write)
