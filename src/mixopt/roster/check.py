@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -13,11 +14,12 @@ from mixopt.contract import (
     efficiency_checks,
     rule_check,
 )
-from mixopt.roster.model import ROSTER_KPIS
+from mixopt.roster.model import ROSTER_KPIS, Audiences, roster_audiences
 from mixopt.scenario.money import exact, exact_dot
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["check_roster_choice", "at_posts", "exact_spend", "resource_check", "whole_valued", "ROSTER_KPIS"]
+__all__ = ["check_roster_choice", "at_posts", "exact_spend", "resource_check", "whole_valued", "ROSTER_KPIS",
+           "exact_roster_unique_reach"]
 
 
 def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
@@ -64,6 +66,40 @@ def resource_check(table: pd.DataFrame, picked: pd.DataFrame, column: str, sense
     return rule_check(f"{kind}[{column}]", label, column, used, sense, limit)
 
 
+def _decimal(x: float) -> Decimal:
+    return Decimal(x)  # a float's exact binary value
+
+
+def exact_roster_unique_reach(audiences: Audiences, chosen: np.ndarray) -> Decimal:
+    """Unique reach of the chosen creators recomputed from the formula in 50-digit decimals, apart
+    from the model's tangents and the plan's floats: per overlap group on a platform
+    ``A (1 - prod (1 - R_i / A))`` (a factor below 0 counts as 0: the creator alone reaches ``A``),
+    creators of no group in full, across platforms ``sum - s x (sum - largest)``."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        picked = np.nonzero(np.asarray(chosen, dtype=bool))[0].tolist()
+        by_platform = [Decimal(0)] * len(audiences.platforms)
+        left: dict[int, Decimal] = {}
+        summed: dict[int, Decimal] = {}
+        for i in picked:
+            k, reach = int(audiences.unit[i]), _decimal(float(audiences.reach[i]))
+            a = float(audiences.audience[k]) if k >= 0 else float("inf")
+            if k < 0 or a == float("inf"):
+                by_platform[int(audiences.platform[i])] += reach
+                continue
+            factor = 1 - reach / _decimal(a)
+            left[k] = left.get(k, Decimal(1)) * max(factor, Decimal(0))
+            summed[k] = summed.get(k, Decimal(0)) + reach
+        for k, rest in left.items():
+            value = min(_decimal(float(audiences.audience[k])) * (1 - rest), summed[k])
+            by_platform[int(audiences.unit_platform[k])] += value
+        total = sum(by_platform, Decimal(0))
+        share = Decimal(Fraction(audiences.share).numerator) / Decimal(Fraction(audiences.share).denominator)
+        if share > 0 and by_platform:
+            total -= share * (total - max(by_platform))
+        return +total
+
+
 def _totals_for_rules(s: Scenario, picked: pd.DataFrame) -> dict[str, float]:
     """Spend, KPIs and profit of the chosen creators, for the efficiency rules."""
     eco = s.economics
@@ -95,6 +131,10 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         if floor:
             checks.append(rule_check(f"target[{kpi}]", f"at least {floor:,.0f} {kpi}", kpi, float(picked[kpi].sum()), ">=",
                                 floor))
+    if s.targets.unique_reach:
+        unique = exact_roster_unique_reach(roster_audiences(s, table), chosen)
+        checks.append(rule_check("target[unique_reach]", f"at least {s.targets.unique_reach:,.0f} unique people",
+                                 "people", float(unique), ">=", s.targets.unique_reach))
     if s.targets.revenue:
         revenue = float(picked["conversions"].sum()) * (s.economics.average_order_value or 0.0)
         checks.append(rule_check("target[revenue]", f"at least {s.targets.revenue:,.0f} {cur} revenue", cur, revenue, ">=",

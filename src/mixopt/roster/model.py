@@ -5,6 +5,12 @@ model is built directly as sparse arrays (the same :class:`~mixopt.solve.LinearA
 tier mode's solve path uses). Every rule of tier mode is a row over the chosen creators;
 category quotas, overlap groups and resource caps are rows too (FORMULATION.md section 2).
 Each creator is one piece of the roster's own diminishing returns, so no curves are needed.
+
+Unique reach (:func:`roster_audiences`): creators of one overlap group on one platform share an
+audience ``A``; their unique reach is ``A (1 - prod (1 - R_i / A))`` (random duplication), creators
+of no group count in full, and platforms overlap by ``audience.cross_platform_overlap``. When the
+goal or a target reads it, this model carries summed reach in its place (an upper bound) and
+:func:`~mixopt.roster.solve.solve_roster` adds the exact hypograph.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from mixopt.scenario.money import MONEY_PARAMETERS, USD, is_currency_code
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import LinearArrays
 
-__all__ = ["RosterModel", "build_roster_model", "objective_vector", "table_issues", "ROSTER_KPIS"]
+__all__ = ["RosterModel", "build_roster_model", "objective_vector", "table_issues", "ROSTER_KPIS", "Audiences",
+           "roster_audiences", "unique_reach_value", "unique_reach_weight", "tangent_points"]
 
 ROSTER_KPIS = ("reach", "impressions", "engagements", "conversions")
 
@@ -41,6 +48,9 @@ class RosterModel:
     row_labels: list[str]  # planner words per row
     extra_posts: int = 0  # columns n..2n-1 are extra posts per creator (0..extra_posts) when above 0
     rule_rows: dict[str, str] = field(default_factory=dict)  # rule check id -> the row that models it
+    #: Set when the goal or a target reads unique reach: the rows above then carry summed reach in
+    #: its place (an upper bound, so diagnoses stay valid), and the solve adds the exact model.
+    audiences: Audiences | None = None
 
     @property
     def creators(self) -> int:
@@ -56,8 +66,8 @@ def objective_vector(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
     if obj.minimize == "spend":
         return table["spend"].to_numpy(dtype=float)
     goal = obj.maximize
-    if goal in ROSTER_KPIS:
-        return table[goal].to_numpy(dtype=float)
+    if goal in ROSTER_KPIS or goal == "unique_reach":  # unique reach: its summed reach until the solve
+        return table["reach" if goal == "unique_reach" else goal].to_numpy(dtype=float)
     conversions = table["conversions"].to_numpy(dtype=float)
     if goal == "revenue":
         return aov * conversions
@@ -82,9 +92,9 @@ def objective_per_extra_post(scenario: Scenario, table: pd.DataFrame) -> np.ndar
     if obj.minimize == "spend":
         return fee
     per_post = {k: table[f"{k}_per_post"].to_numpy(dtype=float) for k in ("impressions", "engagements", "conversions")}
-    per_post["reach"] = np.zeros(len(table))
+    per_post["reach"] = per_post["unique_reach"] = np.zeros(len(table))
     goal = obj.maximize
-    if goal in ROSTER_KPIS:
+    if goal in ROSTER_KPIS or goal == "unique_reach":
         return per_post[goal]
     if goal == "revenue":
         return aov * per_post["conversions"]
@@ -107,7 +117,7 @@ def _per_creator(scenario: Scenario, table: pd.DataFrame, kpi: str) -> np.ndarra
     if kpi == "profit":
         per_conversion = aov * eco.margin_rate - eco.commission_per_conversion
         return per_conversion * table["conversions"].to_numpy(dtype=float) - table["spend"].to_numpy(dtype=float)
-    return table[kpi].to_numpy(dtype=float)
+    return table["reach" if kpi == "unique_reach" else kpi].to_numpy(dtype=float)
 
 
 def _efficiency_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, fee: np.ndarray | None) -> None:
@@ -338,6 +348,9 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         if floor:
             rows.add2(rows.all, table[kpi].to_numpy(dtype=float), per_post(kpi), floor, math.inf, f"target_{kpi}",
                       f"at least {floor:,.0f} {kpi}")
+    if s.targets.unique_reach:  # summed reach is at least the unique reach: a relaxation the solve tightens
+        rows.add(rows.all, table["reach"].to_numpy(dtype=float), s.targets.unique_reach, math.inf,
+                 "target_unique_reach", f"at least {s.targets.unique_reach:,.0f} people reached (summed)")
     if s.targets.revenue:
         aov = s.economics.average_order_value or 0.0
         conv_post = per_post("conversions")
@@ -412,5 +425,158 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         costs=[sign * objective],
         stage_labels=["goal"],
     )
+    wanted = bool(s.targets.unique_reach) or unique_reach_weight(s) > 0
     return RosterModel(scenario=s, roster=roster, arrays=arrays, sign=sign, objective=objective,
-                       row_labels=rows.labels, extra_posts=extra, rule_rows=dict(rows.rule_rows))
+                       row_labels=rows.labels, extra_posts=extra, rule_rows=dict(rows.rule_rows),
+                       audiences=roster_audiences(s, table) if wanted else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unique reach: creators of one overlap group (on one platform) share an audience.
+
+#: A creator whose reach covers its group's whole audience: its share of the audience is capped so
+#: ``-ln(1 - R/A)`` stays finite (exp(-40) ~ 4e-18 of the audience: below any reported figure).
+SHARE_CAP = 40.0
+#: Cutting-plane rounds: tangents added at the chosen groups' own points until the exact unique
+#: reach meets its target and the certified gap is reached.
+TANGENT_ROUNDS = 12
+
+
+@dataclass(frozen=True)
+class Audiences:
+    """Who shares an audience with whom, for unique reach (every array per creator unless named).
+
+    ``unit`` numbers the audience of each grouped creator (one per overlap group and platform;
+    -1: no group, the creator's reach counts in full); ``audience`` is people per unit;
+    ``platform`` is each creator's index into ``platforms``; ``share`` the cross-platform overlap.
+    """
+
+    unit: np.ndarray
+    audience: np.ndarray  # per unit
+    unit_names: tuple[str, ...]  # 'group on platform', per unit
+    unit_platform: np.ndarray  # per unit: index into platforms
+    platform: np.ndarray
+    platforms: tuple[str, ...]
+    reach: np.ndarray
+    share: float
+
+    def coefficient(self) -> np.ndarray:
+        """``-ln(1 - R_i / A)`` per grouped creator (0 for the others): unique reach of a unit is
+        ``A (1 - exp(-sum of the chosen creators' coefficients))``."""
+        c = np.zeros(len(self.unit))
+        grouped = self.unit >= 0
+        a = self.audience[self.unit[grouped]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(np.isinf(a), 0.0, self.reach[grouped] / a)
+            c[grouped] = np.where(ratio >= 1.0, SHARE_CAP, np.minimum(-np.log1p(-np.minimum(ratio, 1.0)), SHARE_CAP))
+        return c
+
+
+def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
+    """The audience of every overlap group per platform, from the table's ``audience`` column or the default.
+
+    Default: the tier-mode overlap assumption applied to the group's own creators: each creator
+    ``i`` of tier and platform cell ``c`` stands for an audience of ``R_i x A_c / R_c`` (the cell's
+    niche audience ``A_c`` scaled by the creator's reach ``R_i`` against the cell's typical
+    creator ``R_c``; ``A_c = R_c / audience_overlap`` by default), and the group's audience on a
+    platform is the average over its creators in the table (chosen or not, so it is fixed). A
+    numeric ``audience`` column overrides it per group: the value its creators give (they must
+    agree). ``audience: {overlap: false}`` gives every group an unbounded audience (summed reach).
+    """
+    s = scenario
+    n = len(table)
+    platforms = tuple(s.platforms)
+    pindex = {p: i for i, p in enumerate(platforms)}
+    platform = np.array([pindex.get(p, 0) for p in table["platform"].tolist()], dtype=np.int64)
+    reach = np.nan_to_num(table["reach"].to_numpy(dtype=float))
+    groups = table["overlap_group"].to_numpy() if "overlap_group" in table else np.full(n, "")
+    share = float(s.audience.cross_platform_overlap) if s.audience.overlap else 0.0
+    unit = np.full(n, -1, dtype=np.int64)
+    named = groups != ""
+    group_code, group_names = pd.factorize(groups[named], sort=True)
+    combined, inverse = np.unique(group_code.astype(np.int64) * len(platforms) + platform[named], return_inverse=True)
+    labels = [f"{group_names[c // len(platforms)]} on {platforms[c % len(platforms)]}" for c in combined.tolist()]
+    unit[named] = inverse
+    m = len(labels)
+    if not s.audience.overlap or m == 0:
+        audience = np.full(m, math.inf)
+    else:
+        ratio = np.full(n, math.inf)
+        tiers = table["tier"].to_numpy()
+        for cell in resolve_cells(s):
+            if cell.reach_per_creator > 0:
+                ratio[(tiers == cell.tier) & (platform == pindex[cell.platform])] = cell.audience / cell.reach_per_creator
+        per = reach[named] * ratio[named]
+        audience = np.bincount(inverse, weights=per, minlength=m) / np.bincount(inverse, minlength=m)
+        audience = np.where(np.isnan(audience), math.inf, audience)
+        if "audience" in table and pd.api.types.is_numeric_dtype(table["audience"]):
+            given = table["audience"].to_numpy(dtype=float)[named]
+            for u in range(m):
+                values = np.unique(given[(inverse == u) & ~np.isnan(given)])
+                if len(values) > 1 or (len(values) == 1 and not values[0] > 0):
+                    group = str(labels[u]).rsplit(" on ", 1)[0]
+                    raise ScenarioError([Issue(s.source_file, "roster.file (column audience)",
+                                               f"overlap group {group} gives more than one audience or one not above 0",
+                                               "Write one audience (people, above 0) for every creator of the group, "
+                                               "or leave the cells empty for the default", ", ".join(f"{v:g}" for v in values))])
+                if len(values) == 1:
+                    audience[u] = float(values[0])
+    unit_platform = np.zeros(m, dtype=np.int64)
+    unit_platform[inverse] = platform[named]
+    return Audiences(unit=unit, audience=audience, unit_names=tuple(str(x) for x in labels), unit_platform=unit_platform,
+                     platform=platform, platforms=platforms, reach=reach, share=share)
+
+
+def unique_reach_value(aud: Audiences, chosen: np.ndarray) -> float:
+    """Unique reach of the chosen creators (float): per unit ``A (1 - prod (1 - R_i / A))``,
+    ungrouped creators in full, then across platforms ``sum - share x (sum - largest platform)``."""
+    chosen = np.asarray(chosen, dtype=bool)
+    by_platform = np.bincount(aud.platform[chosen & (aud.unit < 0)], weights=aud.reach[chosen & (aud.unit < 0)],
+                              minlength=len(aud.platforms)).astype(float)
+    pick = chosen & (aud.unit >= 0)
+    m = len(aud.audience)
+    if pick.any():
+        units = aud.unit[pick]
+        s = np.bincount(units, weights=aud.coefficient()[pick], minlength=m)
+        summed = np.bincount(units, weights=aud.reach[pick], minlength=m)
+        finite = ~np.isinf(aud.audience)
+        value = summed.copy()
+        value[finite] = np.minimum(summed[finite], -aud.audience[finite] * np.expm1(-s[finite]))
+        by_platform += np.bincount(aud.unit_platform, weights=value, minlength=len(aud.platforms))
+    total = float(by_platform.sum())
+    if aud.share > 0 and total > 0:
+        total -= aud.share * (total - float(by_platform.max()))
+    return total
+
+
+def unique_reach_weight(scenario: Scenario) -> float:
+    """What one person of unique reach is worth in the scenario's goal (0: not in the goal)."""
+    obj = scenario.objective
+    if obj.maximize == "unique_reach":
+        return 1.0
+    if obj.maximize == "value":
+        return float((obj.value_per_unit or {}).get("unique_reach", 0.0))
+    return 0.0
+
+
+def tangent_points(span: float, tolerance: float) -> list[float]:
+    """Points ``t`` in ``(0, span]`` whose tangents to ``1 - exp(-s)`` (with the line ``s`` at 0)
+    over-estimate it by at most ``tolerance`` of its value anywhere on ``[0, span]``."""
+    def excess(a: float, b: float) -> float:
+        ea, eb = math.exp(-a), math.exp(-b)
+        cross = (ea - eb + a * ea - b * eb) / (ea - eb)  # where the two tangents meet
+        value = -math.expm1(-cross)
+        return (1 - ea + ea * (cross - a) - value) / value
+
+    points: list[float] = []
+    a = 0.0
+    while a < span and -math.expm1(-a) < 1 - tolerance:
+        low, high = a, a + 1.0
+        while excess(a, high) <= tolerance and high < span + 1:
+            low, high = high, high * 2 + 1
+        for _ in range(40):
+            mid = (low + high) / 2
+            low, high = (mid, high) if excess(a, mid) <= tolerance else (low, mid)
+        a = max(low, a + 1e-9)
+        points.append(min(a, span))
+    return points

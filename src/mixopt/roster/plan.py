@@ -10,7 +10,7 @@ import pandas as pd
 
 from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.roster.check import at_posts, check_roster_choice
-from mixopt.roster.model import ROSTER_KPIS
+from mixopt.roster.model import ROSTER_KPIS, roster_audiences, unique_reach_value
 from mixopt.roster.reserves import RESERVE_COLUMNS, reserve_list
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, filled_names
@@ -103,7 +103,8 @@ class RosterPlan:
         return {k: c for k, c, _ in pairs}, {k: p for k, _, p in pairs}
 
 
-def _totals(scenario: Scenario, picked: pd.DataFrame) -> dict[str, float]:
+def _totals(scenario: Scenario, picked: pd.DataFrame, unique_reach: float) -> dict[str, float]:
+    """Campaign totals; ``unique_reach`` is the chosen creators' people after audience overlap."""
     eco = scenario.economics
     aov = eco.average_order_value
     spend = float(picked["spend"].sum())
@@ -126,6 +127,8 @@ def _totals(scenario: Scenario, picked: pd.DataFrame) -> dict[str, float]:
     t["handling_cost"] = float(picked["handling_cost"].sum())
     t["commission"] = t["conversions"] * eco.commission_per_conversion
     t["cpm_reach"] = 1000 * spend / t["reach"] if t["reach"] > 0 else math.nan
+    t["unique_reach"] = unique_reach
+    t["frequency"] = t["impressions"] / unique_reach if unique_reach > 0 else math.nan
     return t
 
 
@@ -195,5 +198,5 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
         by_tier=_group_table(picked, "tier", scenario.tier_names),
         by_platform=_group_table(picked, "platform", scenario.platforms),
         reserves=reserve_list(scenario, table, chosen, solution.posts) if reserves else pd.DataFrame(columns=list(RESERVE_COLUMNS)),
-        totals=_totals(scenario, picked), checks=checks, notes=tuple(notes),
+        totals=_totals(scenario, picked, unique_reach_value(roster_audiences(scenario, table), chosen)), checks=checks, notes=tuple(notes),
         allocation=_allocation(scenario, picked))

@@ -34,7 +34,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from mixopt.roster.check import check_roster_choice
-from mixopt.roster.model import RosterModel
+from mixopt.roster.model import (
+    SHARE_CAP,
+    TANGENT_ROUNDS,
+    RosterModel,
+    tangent_points,
+    unique_reach_value,
+    unique_reach_weight,
+)
 from mixopt.scenario.money import minor_digits, minor_unit
 from mixopt.solvers.clp import csr_matrix_of, lp_relaxation
 from mixopt.solvers.engine import solve_arrays, solver_version
@@ -109,6 +116,16 @@ def _gap(objective: float, bound: float) -> float:
 def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mip_gap: float | None = None) -> RosterSolution:
     """Choose the creators: the best plan within the scenario's gap, with a certified bound.
 
+    When the goal or a target reads unique reach (``model.audiences``), each overlap group's
+    unique reach ``A (1 - exp(-s))`` (``s`` linear in the choices, see
+    :func:`~mixopt.roster.model.roster_audiences`) is modelled by its hypograph under tangent
+    lines (and under the group's summed reach and its audience): an over-estimate, so the
+    solver's bound is a valid bound on the true best unique reach. The chosen set is then
+    evaluated exactly; its exact value is the reported objective and the gap is measured from
+    it to that bound, so the gap includes the tangents' over-estimate. Tangents at the chosen
+    groups' own points are added and the model solved again (at most ``TANGENT_ROUNDS`` times)
+    while the exact unique reach misses its target or the gap exceeds the scenario's.
+
     Money rules (budget, spend bands and shares) and caps on whole-valued columns hold exactly:
     a choice the solver accepted within its tolerance but that breaks one by more than half a
     minor unit (or half a unit) is solved again at the strictest tolerance, then with that row
@@ -116,6 +133,13 @@ def solve_roster(model: RosterModel, options: SolverOptions | None = None, *, mi
     """
     options = options or SolverOptions()
     target_gap = float(mip_gap if mip_gap is not None else model.scenario.roster.mip_gap)  # type: ignore[union-attr]
+    if model.audiences is None:
+        return _solve_money(model, options, target_gap)
+    return _solve_unique(model, options, target_gap)
+
+
+def _solve_money(model: RosterModel, options: SolverOptions, target_gap: float) -> RosterSolution:
+    """The solve above with the money rules held exactly (the model's objective as it stands)."""
     first = _solve_once(model, options, target_gap)
     found = _overshoots(model, first)
     if not found:
@@ -182,6 +206,7 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
     arrays = model.arrays
     n = arrays.num_col  # creators, plus their extra-post columns when posts may vary
     creators = model.creators
+    base = creators * (2 if model.extra_posts else 1)  # columns after these model unique reach
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     a = csr_matrix_of(arrays)
@@ -198,7 +223,7 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
         if x is not None and chosen is not None:
             posts = chosen * model.scenario.roster.posts_per_creator  # type: ignore[union-attr]
             if model.extra_posts:
-                posts = posts + np.round(x[creators:]).astype(np.int64)
+                posts = posts + np.round(x[creators:base]).astype(np.int64)
         return RosterSolution(
             status=status, chosen=chosen, posts=None if posts is None else np.asarray(posts, dtype=np.int64),
             objective=None if objective is None else s * objective, bound=None if bound is None else s * bound,
@@ -233,9 +258,10 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
         rounds += 1
         in_core = fractional.copy()
         in_core[order[: min(size, n)]] = True
-        if n > creators:  # a creator and its extra-post column enter the core together
-            either = in_core[:creators] | in_core[creators:]
-            in_core = np.concatenate([either, either])
+        if base > creators:  # a creator and its extra-post column enter the core together
+            either = in_core[:creators] | in_core[creators:base]
+            in_core[:base] = np.concatenate([either, either])
+        in_core[base:] = True  # unique reach's own columns are always in the core
         core = np.nonzero(in_core)[0]
         core_size = len(core)
         fixed_x = np.where(in_core, 0.0, lp_choice)
@@ -257,7 +283,7 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
         whole = core_size == n
         if result.x is not None and result.status.has_plan:
             x = fixed_x.copy()
-            x[core] = np.round(result.x)
+            x[core] = np.where(sub.integer, np.round(result.x), result.x)  # unique reach's columns are continuous
             objective = float(arrays.costs[0] @ x)
             if best_obj is None or objective < best_obj - 1e-12:
                 best_x, best_obj = x, objective
@@ -291,3 +317,175 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
             return finish(status, best_x, best_obj, best_bound if best_obj is not None else None,
                           "LP relaxation + exact core", core_size, rounds, notes)
         size *= 8
+
+
+# ---------------------------------------------------------------------------------------------
+# Unique reach: the tangent hypograph per overlap group, refined at the chosen points.
+
+@dataclass(frozen=True)
+class _Hypograph:
+    """Where each modelled audience unit lives in the extended arrays."""
+
+    aux: tuple[int, ...]  # column of each modelled unit's unique reach
+    members: tuple[np.ndarray, ...]  # its creators' columns
+    coefficient: np.ndarray  # -ln(1 - R_i / A) per creator
+    audience: tuple[float, ...]
+
+
+def _append_rows(arrays: LinearArrays, rows: list[tuple[np.ndarray, np.ndarray, float, float, str]],
+                 columns: list[tuple[str, float, float, bool]] | None = None) -> LinearArrays:
+    """``arrays`` with more columns (name, lower, upper, integer; cost 0) and rows (cols, vals, lower, upper, name)."""
+    columns = columns or []
+    lengths = np.array([len(r[0]) for r in rows], dtype=np.int64)
+    return dataclasses.replace(
+        arrays,
+        names=arrays.names + [c[0] for c in columns],
+        col_lower=np.concatenate([arrays.col_lower, [c[1] for c in columns]]).astype(float),
+        col_upper=np.concatenate([arrays.col_upper, [c[2] for c in columns]]).astype(float),
+        integer=np.concatenate([arrays.integer, np.array([c[3] for c in columns], dtype=bool)]),
+        costs=[np.concatenate([arrays.costs[0], np.zeros(len(columns))])],
+        row_names=arrays.row_names + [r[4] for r in rows],
+        row_lower=np.concatenate([arrays.row_lower, [r[2] for r in rows]]).astype(float),
+        row_upper=np.concatenate([arrays.row_upper, [r[3] for r in rows]]).astype(float),
+        starts=np.concatenate([arrays.starts, arrays.starts[-1] + np.cumsum(lengths)]).astype(np.int64),
+        index=np.concatenate([arrays.index] + [r[0] for r in rows]).astype(np.int64),
+        value=np.concatenate([arrays.value] + [r[1] for r in rows]).astype(float))
+
+
+def _tangent(unit: int, layout: _Hypograph, t: float, name: str) -> tuple[np.ndarray, np.ndarray, float, float, str]:
+    """``u <= A (1 - e^-t) + A e^-t (s - t)``, with ``s`` the unit's sum of coefficients."""
+    a, cols = layout.audience[unit], layout.members[unit]
+    slope = a * math.exp(-t)
+    return (np.concatenate([[layout.aux[unit]], cols]), np.concatenate([[1.0], -slope * layout.coefficient[cols]]),
+            -math.inf, -a * math.expm1(-t) - slope * t, name)
+
+
+def _with_unique_reach(model: RosterModel, tolerance: float) -> tuple[RosterModel, _Hypograph]:
+    """The roster model with unique reach in its goal and target (summed reach in their place removed)."""
+    aud = model.audiences
+    assert aud is not None
+    s = model.scenario
+    arrays = model.arrays
+    n, first = model.creators, arrays.num_col
+    eligible = arrays.col_upper[:n] > 0
+    c = aud.coefficient()
+    linear = np.where(aud.unit < 0, aud.reach, 0.0)  # people a creator adds for sure, on its platform
+    columns: list[tuple[str, float, float, bool]] = []
+    rows: list[tuple[np.ndarray, np.ndarray, float, float, str]] = []
+    aux: list[int] = []
+    members: list[np.ndarray] = []
+    audience: list[float] = []
+    unit_of_aux: list[int] = []
+    for k in range(len(aud.audience)):
+        cols = np.nonzero((aud.unit == k) & eligible)[0]
+        a = float(aud.audience[k])
+        if len(cols) < 2 or math.isinf(a):  # one creator (or no overlap): its own unique reach, exactly
+            linear[cols] = np.minimum(aud.reach[cols], -a * np.expm1(-c[cols])) if not math.isinf(a) else aud.reach[cols]
+            continue
+        index = first + len(columns)
+        name = aud.unit_names[k]
+        columns.append((f"unique_reach[{name}]", 0.0, min(a, float(aud.reach[cols].sum())), False))
+        aux.append(index)
+        members.append(cols)
+        audience.append(a)
+        unit_of_aux.append(k)
+        rows.append((np.concatenate([[index], cols]), np.concatenate([[1.0], -aud.reach[cols]]), -math.inf, 0.0,
+                     f"unique_reach_summed[{name}]"))
+    layout = _Hypograph(tuple(aux), tuple(members), c, tuple(audience))
+    for j, k in enumerate(unit_of_aux):
+        span = min(float(c[layout.members[j]].sum()), 2 * SHARE_CAP)
+        for i, t in enumerate(tangent_points(span, tolerance)):
+            rows.append(_tangent(j, layout, t, f"unique_reach_tangent[{aud.unit_names[k]}][{i}]"))
+    # people per platform: U_p = sum of its units' unique reach + its ungrouped creators' reach
+    per_platform: list[tuple[np.ndarray, np.ndarray]] = []
+    tops: list[float] = []
+    for p in range(len(aud.platforms)):
+        xs = np.nonzero((aud.platform == p) & (linear > 0) & eligible)[0]
+        us = np.array([aux[j] for j, k in enumerate(unit_of_aux) if aud.unit_platform[k] == p], dtype=np.int64)
+        per_platform.append((np.concatenate([xs, us]), np.concatenate([linear[xs], np.ones(len(us))])))
+        tops.append(float(linear[xs].sum()) + sum(columns[i - first][2] for i in us.tolist()))
+    used = [p for p in range(len(tops)) if tops[p] > 0]
+    total: dict[int, float] = {}
+    share = aud.share if len(used) >= 2 else 0.0
+    for p in used:
+        for col, val in zip(*per_platform[p]):
+            total[int(col)] = total.get(int(col), 0.0) + (1.0 - share) * float(val)
+    if share > 0:  # + share x (the largest platform), held by one chosen platform: L <= U_p + M (1 - z_p)
+        top = max(tops)
+        largest = first + len(columns)
+        total[largest] = share
+        columns.append(("unique_reach_largest_platform", 0.0, top, False))
+        picks = []
+        for p in used:
+            z = first + len(columns)
+            columns.append((f"unique_reach_largest_is[{aud.platforms[p]}]", 0.0, 1.0, True))
+            picks.append(z)
+            cols, vals = per_platform[p]
+            rows.append((np.concatenate([[largest, z], cols]), np.concatenate([[1.0, top], -vals]), -math.inf, top,
+                         f"unique_reach_largest_at_most[{aud.platforms[p]}]"))
+        rows.append((np.array(picks), np.ones(len(picks)), 1.0, 1.0, "unique_reach_one_largest_platform"))
+    grown = _append_rows(arrays, rows, columns)
+    cols = np.array(sorted(total), dtype=np.int64)
+    vals = np.array([total[i] for i in cols.tolist()])
+    if s.targets.unique_reach:
+        grown = _append_rows(grown, [(cols, vals, float(s.targets.unique_reach), math.inf, "target_unique_reach_exact")])
+    weight = unique_reach_weight(s)
+    objective = np.concatenate([model.objective, np.zeros(len(columns))])
+    objective[:n] -= weight * aud.reach  # the summed-reach stand-in of build_roster_model
+    np.add.at(objective, cols, weight * vals)
+    grown = dataclasses.replace(grown, costs=[model.sign * objective])
+    return dataclasses.replace(model, arrays=grown, objective=objective), layout
+
+
+def _exact_value(model: RosterModel, chosen: np.ndarray, posts: np.ndarray | None) -> tuple[float, float]:
+    """The planner's objective and unique reach of a choice, unique reach evaluated exactly (not the tangents)."""
+    aud = model.audiences
+    assert aud is not None
+    n = model.creators
+    x = chosen.astype(float)
+    if model.extra_posts and posts is not None:
+        x = np.concatenate([x, posts - chosen * model.scenario.roster.posts_per_creator])  # type: ignore[union-attr]
+    unique = unique_reach_value(aud, chosen)
+    weight = unique_reach_weight(model.scenario)
+    base = model.objective[: len(x)]
+    return float(base @ x - weight * aud.reach @ x[:n] + weight * unique), unique
+
+
+def _solve_unique(model: RosterModel, options: SolverOptions, target_gap: float) -> RosterSolution:
+    """Solve with the tangent hypograph, re-evaluate exactly, refine at the chosen points (see solve_roster)."""
+    tolerance = min(max(target_gap / 2, 1e-5), 0.01)
+    grown, layout = _with_unique_reach(model, tolerance)
+    target = model.scenario.targets.unique_reach
+    sign = model.sign
+    last: RosterSolution | None = None
+    for round_index in range(TANGENT_ROUNDS):
+        solution = _solve_money(grown, options, target_gap)
+        if solution.chosen is None:
+            return solution if last is None else _refused(last, "no choice meets the unique reach target once "
+                                                                "its tangents are refined")
+        value, unique = _exact_value(model, solution.chosen, solution.posts)
+        bound = solution.bound
+        gap = None if bound is None else _gap(sign * value, sign * bound)
+        status = (SolveStatus.OPTIMAL if gap is not None and gap <= target_gap + 1e-12 else
+                  SolveStatus.FEASIBLE) if solution.status.has_plan else solution.status
+        last = dataclasses.replace(solution, objective=value, gap=gap, status=status, rounds=solution.rounds + round_index)
+        short = target is not None and unique < target
+        if not short and (status is SolveStatus.OPTIMAL or bound is None):
+            return last
+        s_now = [float(layout.coefficient[cols][solution.chosen[cols]].sum()) for cols in layout.members]
+        cuts = [_tangent(j, layout, t, f"unique_reach_tangent[{j}][at {round_index}]")
+                for j, t in enumerate(s_now) if t > 0]
+        if not cuts:
+            break
+        grown = dataclasses.replace(grown, arrays=_append_rows(grown.arrays, cuts))
+    assert last is not None
+    if target is not None and unique_reach_value(model.audiences, last.chosen) < target:  # type: ignore[arg-type]
+        return _refused(last, f"no choice reaching {target:,.0f} unique people was proven after {TANGENT_ROUNDS} "
+                              "refinements of the unique reach model")
+    return dataclasses.replace(last, notes=last.notes + (
+        f"unique reach is modelled by tangents; the plan is {last.gap or 0:.4%} from the proven bound",))
+
+
+def _refused(solution: RosterSolution, note: str) -> RosterSolution:
+    return dataclasses.replace(solution, status=SolveStatus.NOT_SOLVED, chosen=None, posts=None, objective=None,
+                               bound=None, gap=None, notes=solution.notes + (note,))

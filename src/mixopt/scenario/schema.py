@@ -8,11 +8,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KPIS",
@@ -324,18 +322,6 @@ class Scenario(_Model):
     content_hash: str = Field("", exclude=True)
     roster_path: str = Field("", exclude=True)  # roster.file resolved against the file that set it
     calibrated_values: dict[str, str] = Field(default_factory=dict, exclude=True)  # 'cell.parameter' -> layer
-
-    @field_validator("roster")
-    @classmethod
-    def _unique_reach_is_tier_mode(cls, value: Any, info: ValidationInfo) -> Any:
-        objective, targets = info.data.get("objective"), info.data.get("targets")
-        asks = (objective is not None and (objective.maximize == "unique_reach"
-                                           or (objective.value_per_unit or {}).get("unique_reach")),
-                targets is not None and targets.unique_reach is not None)
-        if value is not None and any(asks):
-            what = "maximize: unique_reach" if asks[0] else "targets.unique_reach"
-            raise PydanticCustomError("tier_mode_only", "{what}", {"what": what})
-        return value
 
     @field_validator("platforms", mode="before")
     @classmethod
