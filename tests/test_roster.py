@@ -375,7 +375,7 @@ def test_roster_mode_fails_cleanly_on_a_fake_workbook_an_unwritable_folder_and_t
     blocker.write_text("x", encoding="utf-8")
     result = CliRunner().invoke(cli, ["solve", shipped, "--out", str(blocker / "sub")])
     assert result.exit_code == 2 and "--out: cannot write there" in result.output and "Traceback" not in result.output
-    for option in (["--simulate", "100"], ["--write-lp", str(tmp_path / "m.lp")], ["--solver", "cbc"]):
+    for option in (["--write-lp", str(tmp_path / "m.lp")], ["--solver", "cbc"]):
         result = CliRunner().invoke(cli, ["solve", shipped, *option])
         assert result.exit_code == 2
         assert result.output.strip().startswith(f"(command line): {option[0]}: is tier mode only")

@@ -221,3 +221,15 @@ def test_mixopt_simulate_on_a_roster_repeats_byte_for_byte(tmp_path: Path) -> No
     first, second = CliRunner().invoke(cli, args), CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     assert first.output == second.output
+
+
+def test_solve_simulate_on_a_roster_appends_the_creators_simulation_and_writes_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["solve", str(SKINCARE), "--no-explain", "--simulate", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("Chosen: 120 creators") < result.output.index("300 joint draws, seed 0")
+    assert "expected to sign" in result.output
+    assert {"simulation.csv", "simulation.json", "reserves.csv", "run.json"} <= {p.name for p in out.iterdir()}
+    data = json.loads(CliRunner().invoke(cli, ["solve", str(SKINCARE), "--no-explain", "--simulate", "300",
+                                               "--format", "json"]).stdout)
+    assert data["simulation"]["samples"] == 300

@@ -87,13 +87,12 @@ def solve(scenario: Path, settings: tuple[str, ...], solver: str | None, time_li
         if loaded.roster is not None:
             from mixopt.cli.solve import run_roster_solve
 
-            for given, option in ((write_lp, "--write-lp"), (samples, "--simulate"),
-                                  (solver == "cbc" or None, "--solver")):
+            for given, option in ((write_lp, "--write-lp"), (solver == "cbc" or None, "--solver")):
                 if given is not None:
                     usage_error(option, "is tier mode only (a roster scenario is solved by CLP and HiGHS)",
                            f"Drop {option} for {loaded.source_file}")
-            click.echo(run_roster_solve(loaded, options, out, fmt, explain=not no_explain, scheduler=scheduler),
-                       nl=False)
+            click.echo(run_roster_solve(loaded, options, out, fmt, explain=not no_explain, scheduler=scheduler,
+                                        samples=samples, seed=seed), nl=False)
             return
         if scheduler is not None:
             usage_error("--scheduler", "is for roster scenarios (their partitions are priced on a Dask cluster)",
@@ -155,8 +154,10 @@ def _write_simulation(scenario: Scenario, entries: list[Any], seed: int, samples
 
 
 def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet | None, fmt: str,
-                     explain: bool = True, scheduler: str | None = None) -> str:
-    """What ``mixopt solve`` does for a roster scenario; returns the text for standard output.
+                     explain: bool = True, scheduler: str | None = None, samples: int | None = None,
+                     seed: int = 0) -> str:
+    """What ``mixopt solve`` does for a roster scenario; returns the text for standard output
+    (with ``samples``, the simulation of the chosen creators appended, as in tier mode).
 
     With no choice of creators satisfying every rule, prints the diagnosis and exits 3 (as tier
     mode does, with relaxed.yaml in the output set ``out``); raises SolverError (exit 4) when stopped.
@@ -187,10 +188,28 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet 
         broken = "; ".join(c.label for c in plan.checks if not c.holds)
         raise SolverError(f"{scenario.source_file}: solver: the plan found breaks a rule on independent check "
                           f"({broken}); no plan is reported. Please report this with the scenario.")
+    entries = None
+    if samples is not None:
+        from mixopt.analysis.simulate_roster import simulate_roster_plan
+
+        entries = [("optimised plan", plan, simulate_roster_plan(plan, samples, seed))]
     written: list[Path] = []
     if out is not None:
-        written = commit_out(out, stage(out, lambda folder: write_roster_outputs(plan, folder)))
+        def write(folder: Path) -> list[Path]:
+            paths = write_roster_outputs(plan, folder)
+            return paths + (_write_simulation(scenario, entries, seed, samples, folder) if entries else [])
+
+        written = commit_out(out, stage(out, write))
     text = {"table": format_roster_table, "csv": roster_plan_csv, "json": roster_plan_json}[fmt](plan)
+    if entries is not None:
+        from mixopt.outputs.simulation_files import simulation_json, simulation_text
+
+        if fmt == "table":
+            text += "\n" + simulation_text(scenario, entries, seed, samples or 0)
+        elif fmt == "json":
+            data = json.loads(text)
+            data["simulation"] = json.loads(simulation_json(scenario, entries, seed, samples or 0))
+            text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if written and fmt == "table":
         text += wrote_text(written)
     return text
