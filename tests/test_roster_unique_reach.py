@@ -185,4 +185,38 @@ def test_a_group_with_two_audiences_is_refused_in_one_line(tmp_path: Path) -> No
     table.to_csv(tmp_path / "creators_audience.csv", index=False)
     with pytest.raises(ScenarioError) as err:
         roster_audiences(s, load_roster(s).table)
-    assert "overlap group g1 gives more than one audience" in str(err.value)
+    assert "column audience (overlap group g1): gives more than one audience" in str(err.value)
+
+
+def test_validate_names_a_group_with_two_audiences_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mixopt.cli.app import cli
+    _table(tmp_path, audience=True)
+    table = pd.read_csv(tmp_path / "creators_audience.csv")
+    table.loc[5, "audience"] = 0.0
+    table.to_csv(tmp_path / "creators_audience.csv", index=False)
+    (tmp_path / "scenario.yaml").write_text("budget: 1500\nobjective: {maximize: unique_reach}\n"
+                                            "roster: {file: creators_audience.csv}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "scenario.yaml")])
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert result.exit_code == 1 and len(lines) == 1 and "Traceback" not in result.output
+    assert "column audience (overlap group g2): gives more than one audience or one not above 0 (got '0, 2500')" in lines[0]
+
+
+def test_a_value_weight_on_unique_reach_prices_people_reached(tmp_path: Path) -> None:
+    weights = {"unique_reach": 0.5, "conversions": 10.0}
+    s = _scenario(tmp_path, objective={"maximize": "value", "value_per_unit": weights})
+    plan = optimize_roster(s)
+    t = plan.totals
+    assert plan.feasible and plan.gap is not None
+    assert plan.objective_value == pytest.approx(0.5 * t["unique_reach"] + 10.0 * t["conversions"], rel=1e-9)
+
+
+def test_unique_reach_with_extra_posts_keeps_posts_and_people_apart(tmp_path: Path) -> None:
+    s = _scenario(tmp_path, roster={"max_posts_per_creator": 3})
+    plan = optimize_roster(s)
+    best, _ = _brute_best(s)  # more posts add impressions, never people: the same best choice
+    assert plan.feasible and plan.bound is not None and plan.bound >= best - 1e-6 * best
+    assert plan.objective_value == pytest.approx(plan.totals["unique_reach"], rel=1e-12)
+    assert plan.objective_value >= best * (1 - (plan.gap or 0.0)) - 1e-6

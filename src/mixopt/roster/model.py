@@ -185,6 +185,7 @@ def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
         found = _column_issue(s, table, column, f"roster.resource_floors.{column}")
         issues += [found] if found else []
     issues += _currency_issues(s, table)
+    issues += _audience_issues(s, table) if s.audience.overlap else []
     present = sorted(set(table["category"]) - {""})
     for name in s.roster.categories:
         if name not in present:
@@ -510,21 +511,38 @@ def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
         audience = np.bincount(inverse, weights=per, minlength=m) / np.bincount(inverse, minlength=m)
         audience = np.where(np.isnan(audience), math.inf, audience)
         if "audience" in table and pd.api.types.is_numeric_dtype(table["audience"]):
+            problems = _audience_issues(s, table)
+            if problems:
+                raise ScenarioError(problems)
             given = table["audience"].to_numpy(dtype=float)[named]
             for u in range(m):
                 values = np.unique(given[(inverse == u) & ~np.isnan(given)])
-                if len(values) > 1 or (len(values) == 1 and not values[0] > 0):
-                    group = str(labels[u]).rsplit(" on ", 1)[0]
-                    raise ScenarioError([Issue(s.source_file, "roster.file (column audience)",
-                                               f"overlap group {group} gives more than one audience or one not above 0",
-                                               "Write one audience (people, above 0) for every creator of the group, "
-                                               "or leave the cells empty for the default", ", ".join(f"{v:g}" for v in values))])
                 if len(values) == 1:
                     audience[u] = float(values[0])
     unit_platform = np.zeros(m, dtype=np.int64)
     unit_platform[inverse] = platform[named]
     return Audiences(unit=unit, audience=audience, unit_names=tuple(str(x) for x in labels), unit_platform=unit_platform,
                      platform=platform, platforms=platforms, reach=reach, share=share)
+
+
+def _audience_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
+    """Overlap groups whose creators write different audiences (or one not above 0) in the table's ``audience`` column."""
+    if "audience" not in table or "overlap_group" not in table:
+        return []
+    if not pd.api.types.is_numeric_dtype(table["audience"]):
+        return [Issue(scenario.roster_path or scenario.source_file, "column audience", "is not a number of people",
+                      "Write the people in each overlap group's audience (e.g. 60000), or drop the column")]
+    given = pd.DataFrame({"group": table["overlap_group"], "audience": table["audience"]}).dropna()
+    given = given[given["group"] != ""]
+    issues = []
+    for group, values in given.groupby("group", sort=True)["audience"]:
+        found = np.unique(values.to_numpy(dtype=float))
+        if len(found) > 1 or not found[0] > 0:
+            issues.append(Issue(scenario.roster_path or scenario.source_file, f"column audience (overlap group {group})",
+                                "gives more than one audience or one not above 0",
+                                "Write one audience (people, above 0) for every creator of the group, or leave its "
+                                "cells empty for the default", ", ".join(f"{v:g}" for v in found)))
+    return issues
 
 
 def unique_reach_value(aud: Audiences, chosen: np.ndarray) -> float:
