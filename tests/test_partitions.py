@@ -250,12 +250,13 @@ def test_the_same_plan_on_a_real_scheduler_with_two_workers(tmp_path: Path, tabl
         assert sum(len(keys) for keys in client.has_what().values()) == 0
 
 
-def test_an_unreachable_scheduler_is_one_line(tmp_path: Path, tables: dict[int, Path]) -> None:
-    path = _write_scenario(tmp_path, tables[2_000])
-    result = CliRunner().invoke(cli, ["solve", str(path), "--scheduler", "tcp://127.0.0.1:9"])
-    assert result.exit_code == 2  # a command-line mistake, as every --option's
-    assert len(result.output.strip().splitlines()) == 1
-    assert "--scheduler: cannot reach a Dask scheduler there" in result.output
+def test_an_unreachable_scheduler_is_one_line() -> None:
+    from mixopt.analysis.cluster import dask_runner
+
+    with pytest.raises(ScenarioError) as caught, dask_runner("tcp://127.0.0.1:9", connect_timeout_s=0.5):
+        pass
+    assert str(caught.value).startswith("(command line): --scheduler: cannot reach a Dask scheduler there")
+    assert len(str(caught.value).splitlines()) == 1
 
 
 def test_scheduler_is_refused_for_tier_scenarios() -> None:

@@ -29,26 +29,40 @@ __all__ = ["DaskRunner", "dask_runner", "partitioned_plan"]
 
 
 class DaskRunner:
-    """Partitions kept on a Dask cluster's workers (as futures); every call runs where its partition is."""
+    """Partitions kept on a Dask cluster's workers (as futures), spread over the workers in turn; every
+    later call on a partition runs on the worker that holds it (pinned: a partition never moves)."""
 
     def __init__(self, client: Any, address: str) -> None:
         self.client = client
         self.where = f"on the Dask scheduler at {address}"
+        self.workers = sorted(client.scheduler_info()["workers"])
+        self.placed: dict[str, str] = {}  # future key -> the worker holding it
+
+    def _submit(self, function: Callable[..., Any], worker: str, *args: Any) -> Any:
+        future = self.client.submit(function, *args, pure=False, workers=[worker], allow_other_workers=False)
+        self.placed[future.key] = worker
+        return future
 
     def load(self, specs: Sequence[PartitionSpec], scenario: Scenario, shown: str) -> list[Any]:
-        return [self.client.submit(load_partition, spec, scenario, shown, pure=False) for spec in specs]
+        return [self._submit(load_partition, self.workers[k % len(self.workers)], spec, scenario, shown)
+                for k, spec in enumerate(specs)]
 
     def each(self, function: Callable[..., Any], handles: Sequence[Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
-        return list(self.client.gather(self.update(function, handles, args)))
+        futures = self.update(function, handles, args)
+        try:
+            return list(self.client.gather(futures))
+        finally:
+            for future in futures:
+                self.placed.pop(future.key, None)
 
     def update(self, function: Callable[..., Any], handles: Sequence[Any],
                args: Sequence[tuple[Any, ...]]) -> list[Any]:
-        return [self.client.submit(function, handle, *a, pure=False) for handle, a in zip(handles, args)]
+        return [self._submit(function, self.placed[handle.key], handle, *a) for handle, a in zip(handles, args)]
 
     def rows(self, specs: Sequence[PartitionSpec], scenario: Scenario, shown: str,
              local: Sequence[np.ndarray]) -> list[pd.DataFrame]:
-        futures = [self.client.submit(partition_rows, spec, scenario, shown, idx, pure=False)
-                   for spec, idx in zip(specs, local)]
+        futures = [self._submit(partition_rows, self.workers[k % len(self.workers)], spec, scenario, shown, idx)
+                   for k, (spec, idx) in enumerate(zip(specs, local))]
         return list(self.client.gather(futures))
 
 

@@ -82,7 +82,7 @@ _FIRST_KEEP = 1_000  # columns a partition sends in the first round (doubling ea
 _MOST_KEEP = 200_000
 _PENALTY = 1e3  # an artificial's cost: this many times the largest goal value per unit of the row
 _MAX_ROUNDS = 500
-_INF = math.inf
+_NO_MARGINALS = "marginal values of the rules are not computed over partitions yet (solve the table as one for them)"
 
 
 class Runner(Protocol):
@@ -401,6 +401,7 @@ def optimize_partitioned(scenario: Scenario, options: SolverOptions | None = Non
     for summary in summaries:
         _refused(list(summary.issues))
     _refused(_table_issues(s, shown, summaries))
+    summaries = [dataclasses.replace(x, id_hashes=np.zeros(0, np.uint64)) for x in summaries]  # checked: let go
     seconds["read"] = time.perf_counter() - started
     names = list(max(summaries, key=lambda x: len(x.row_names)).row_names)
     for summary in summaries:
@@ -561,7 +562,7 @@ def _finish(base: _Base, found: tuple[Any, PartitionedRoster] | None, status: So
     total = {**seconds, "solve": sum(v for k, v in seconds.items() if k != "read")}
     solution = dataclasses.replace(solution, lp_objective=lp_objective, method="column generation over partitions "
                                    "+ exact core", core_size=core, rounds=lp.rounds, seconds=total,
-                                   notes=tuple(notes) + solution.notes + (said,))
+                                   notes=tuple(notes) + solution.notes + (_NO_MARGINALS, said))
     return make_roster_plan(s, roster, solution, reserves=reserves)
 
 
