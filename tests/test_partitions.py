@@ -163,10 +163,14 @@ def _write_scenario(tmp_path: Path, table: Path, extra: str = "") -> Path:
                                               (", max_posts_per_creator: 3", "roster.max_posts_per_creator")])
 def test_rules_the_master_cannot_hold_are_refused_in_one_line(tmp_path: Path, tables: dict[int, Path], extra: str,
                                                               field: str) -> None:
-    result = CliRunner().invoke(cli, ["solve", str(_write_scenario(tmp_path, tables[2_000], extra))])
+    path = _write_scenario(tmp_path, tables[2_000], extra)
+    result = CliRunner().invoke(cli, ["solve", str(path)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and f"{field}: is not supported with partitions yet" in lines[0], result.output
+    # the same line before any scheduler is contacted (this one does not exist)
+    there = CliRunner().invoke(cli, ["solve", str(path), "--scheduler", "tcp://127.0.0.1:9"])
+    assert (there.exit_code, there.output) == (1, result.output)
 
 
 def test_a_csv_table_is_refused_for_partitions(tmp_path: Path) -> None:
@@ -265,3 +269,17 @@ def test_scheduler_is_refused_for_tier_scenarios() -> None:
                                       "tcp://127.0.0.1:9"])
     assert result.exit_code == 2 and "--scheduler: is for roster scenarios" in result.output
 
+
+
+def test_a_hive_partitioned_folder_gives_its_folder_names_as_columns_like_the_one_table_read(tmp_path: Path) -> None:
+    frame = synthetic_roster(2_400, 6)
+    folder = tmp_path / "hive"
+    for platform, rows in frame.groupby("platform", sort=True):
+        (folder / f"platform={platform}").mkdir(parents=True)
+        pq.write_table(pa.Table.from_pandas(rows.drop(columns="platform"), preserve_index=False),
+                       folder / f"platform={platform}" / "part-0.parquet")
+    scenario = _scenario(folder, 2_400)
+    parts = optimize_partitioned(scenario)
+    assert len(plan_partitions(folder)) == 3 and len(parts.roster) == 2_400
+    _assert_same_plan(optimize_roster(scenario), parts, scenario)
+    assert set(parts.selected["platform"]) <= {"instagram", "tiktok", "youtube"}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mixopt.analysis.batch_run import Where, _check_versions, _connect
-from mixopt.roster.partitions import optimize_partitioned
+from mixopt.roster.partitions import check_partitionable, optimize_partitioned
 from mixopt.roster.partitions_read import PartitionSpec, load_partition, partition_rows
 from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
@@ -80,6 +80,7 @@ def dask_runner(address: str, connect_timeout_s: float = 10.0) -> Iterator[DaskR
 def partitioned_plan(scenario: Scenario, options: SolverOptions | None = None, *, scheduler: str | None = None,
                      mip_gap: float | None = None, partitions: int | None = None) -> RosterPlan:
     """A roster plan from the partitions of its Parquet table: here, or on the Dask scheduler given."""
+    check_partitionable(scenario)  # before connecting: a rule or a table the partitions cannot take
     if scheduler is None:
         return optimize_partitioned(scenario, options, mip_gap=mip_gap, partitions=partitions)
     with dask_runner(scheduler) as runner:

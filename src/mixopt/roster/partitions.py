@@ -74,7 +74,7 @@ from mixopt.solvers.clp import lp_relaxation
 from mixopt.solvers.types import LinearArrays, SolverOptions, SolveStatus
 
 __all__ = ["Runner", "InProcess", "PartitionedRoster", "plan_partitions", "optimize_partitioned",
-           "unsupported_rule", "CREATORS_PER_PARTITION"]
+           "unsupported_rule", "check_partitionable", "CREATORS_PER_PARTITION"]
 
 #: A single Parquet file is split into partitions of about this many creators (whole row groups).
 CREATORS_PER_PARTITION = 1_000_000
@@ -148,6 +148,26 @@ def unsupported_rule(scenario: Scenario) -> Issue | None:
         return Issue(s.source_file, "roster.max_posts_per_creator", "is not supported with partitions yet (posts "
                      "that vary per creator)", fix, s.roster.max_posts_per_creator)
     return None
+
+
+def check_partitionable(scenario: Scenario) -> Path:
+    """The scenario's Parquet table, or one line: a rule the master cannot hold, a table that is not Parquet.
+
+    Raises
+    ------
+    ScenarioError
+        Either of the two, before anything is read.
+    """
+    s = scenario
+    assert s.roster is not None
+    unsupported = unsupported_rule(s)
+    _refused([unsupported] if unsupported else [])
+    path = Path(s.roster_path or s.roster.file)
+    if not (path.suffix.lower() in PARQUET_SUFFIXES and path.is_file()) and not (path.is_dir() and spec_files(path)):
+        _refused([Issue(s.source_file, "roster.file", "a partitioned roster is read from Parquet (a file or a folder "
+                        "of Parquet files)", "Save the creator table as Parquet, e.g. python -m mixopt.synth, or "
+                        "solve it as one table", str(path))])
+    return path
 
 
 def _hive(path: Path, base: Path) -> tuple[tuple[str, str], ...]:
@@ -384,14 +404,8 @@ def optimize_partitioned(scenario: Scenario, options: SolverOptions | None = Non
     runner = runner or InProcess()
     gap = float(mip_gap if mip_gap is not None else s.roster.mip_gap)
     deadline = time.monotonic() + options.time_limit_s if options.time_limit_s else None
-    unsupported = unsupported_rule(s)
-    _refused([unsupported] if unsupported else [])
-    path = Path(s.roster_path or s.roster.file)
+    path = check_partitionable(s)
     shown = str(path)
-    if not (path.suffix.lower() in PARQUET_SUFFIXES and path.is_file()) and not (path.is_dir() and spec_files(path)):
-        _refused([Issue(s.source_file, "roster.file", "a partitioned roster is read from Parquet (a file or a folder "
-                        "of Parquet files)", "Save the creator table as Parquet, e.g. python -m mixopt.synth, or "
-                        "solve it as one table", shown)])
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     count = partitions if partitions is not None else s.roster.partitions
