@@ -11,7 +11,8 @@ of 500,000 creators (one partition each) under ``--data`` (default /tmp/mixopt-b
 The scenario is a whole-market brief: a fixed budget, a reach floor, a team cap, tier and
 platform spend bands, a pico count floor and two category quotas. Each solve runs in a fresh
 process (the coordinator); ``dask`` starts a LocalCluster of 2 worker processes with one thread
-each. Memory is each process's peak resident set (``ru_maxrss``).
+each; ``table`` is today's one-table solve of the same folder (``optimize_roster``), for comparison.
+Memory is each process's peak resident set (``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ def one(table: Path, where: str) -> dict[str, Any]:
             plan = optimize_partitioned(scenario, runner=DaskRunner(client, cluster.scheduler_address), reserves=False)
             seconds = time.perf_counter() - started
             workers = sorted(client.run(_peak).values())
+    elif where == "table":  # today's one-table solve of the same folder, for comparison
+        from mixopt.roster.optimize import optimize_roster
+
+        up = 0.0
+        plan = optimize_roster(scenario, reserves=False)
+        seconds = time.perf_counter() - started
     else:
         up = 0.0
         plan = optimize_partitioned(scenario, reserves=False)
@@ -101,7 +108,7 @@ def one(table: Path, where: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
-    parser.add_argument("--where", nargs="+", choices=["process", "dask"], default=["process", "dask"])
+    parser.add_argument("--where", nargs="+", choices=["process", "dask", "table"], default=["process", "dask"])
     parser.add_argument("--data", type=Path, default=Path("/tmp/mixopt-bench-partitions"))
     parser.add_argument("--one", nargs=2, metavar=("TABLE", "WHERE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
