@@ -360,8 +360,22 @@ def _tangent(unit: int, layout: _Hypograph, t: float, name: str) -> tuple[np.nda
             -math.inf, -a * math.expm1(-t) - slope * t, name)
 
 
-def _with_unique_reach(model: RosterModel, tolerance: float) -> tuple[RosterModel, _Hypograph]:
-    """The roster model with unique reach in its goal and target (summed reach in their place removed)."""
+def _platforms_to_try(model: RosterModel) -> list[int | None]:
+    """The platforms that could be a plan's largest (None: one model, no overlap across platforms)."""
+    aud = model.audiences
+    assert aud is not None
+    eligible = model.arrays.col_upper[: model.creators] > 0
+    present = sorted(set(aud.platform[eligible & (aud.reach > 0)].tolist()))
+    return [int(p) for p in present] if aud.share > 0 and len(present) >= 2 else [None]
+
+
+def _with_unique_reach(model: RosterModel, tolerance: float, largest: int | None) -> tuple[RosterModel, _Hypograph]:
+    """The roster model with unique reach in its goal and target (summed reach in their place removed).
+
+    ``largest`` names the platform counted as the plan's largest: the campaign's people are then
+    ``sum - s x (sum - U_largest)``, linear, and never more than the true ``sum - s x (sum - max)``,
+    which is the largest of these over the platforms (so the best plan over the platforms is the
+    best plan, with no big-M rows to weaken the LP bound)."""
     aud = model.audiences
     assert aud is not None
     s = model.scenario
@@ -398,32 +412,17 @@ def _with_unique_reach(model: RosterModel, tolerance: float) -> tuple[RosterMode
             rows.append(_tangent(j, layout, t, f"unique_reach_tangent[{aud.unit_names[k]}][{i}]"))
     # people per platform: U_p = sum of its units' unique reach + its ungrouped creators' reach
     per_platform: list[tuple[np.ndarray, np.ndarray]] = []
-    tops: list[float] = []
-    for p in range(len(aud.platforms)):
+    tops = range(len(aud.platforms))
+    for p in tops:
         xs = np.nonzero((aud.platform == p) & (linear > 0) & eligible)[0]
         us = np.array([aux[j] for j, k in enumerate(unit_of_aux) if aud.unit_platform[k] == p], dtype=np.int64)
         per_platform.append((np.concatenate([xs, us]), np.concatenate([linear[xs], np.ones(len(us))])))
-        tops.append(float(linear[xs].sum()) + sum(columns[i - first][2] for i in us.tolist()))
-    used = [p for p in range(len(tops)) if tops[p] > 0]
     total: dict[int, float] = {}
-    share = aud.share if len(used) >= 2 else 0.0
-    for p in used:
+    share = aud.share if largest is not None else 0.0
+    for p in range(len(tops)):  # (1 - s) of every platform's people, plus s of the designated largest one's
         for col, val in zip(*per_platform[p]):
-            total[int(col)] = total.get(int(col), 0.0) + (1.0 - share) * float(val)
-    if share > 0:  # + share x (the largest platform), held by one chosen platform: L <= U_p + M (1 - z_p)
-        top = max(tops)
-        largest = first + len(columns)
-        total[largest] = share
-        columns.append(("unique_reach_largest_platform", 0.0, top, False))
-        picks = []
-        for p in used:
-            z = first + len(columns)
-            columns.append((f"unique_reach_largest_is[{aud.platforms[p]}]", 0.0, 1.0, True))
-            picks.append(z)
-            cols, vals = per_platform[p]
-            rows.append((np.concatenate([[largest, z], cols]), np.concatenate([[1.0, top], -vals]), -math.inf, top,
-                         f"unique_reach_largest_at_most[{aud.platforms[p]}]"))
-        rows.append((np.array(picks), np.ones(len(picks)), 1.0, 1.0, "unique_reach_one_largest_platform"))
+            weight_p = (1.0 - share) + (share if p == largest else 0.0)
+            total[int(col)] = total.get(int(col), 0.0) + weight_p * float(val)
     grown = _append_rows(arrays, rows, columns)
     cols = np.array(sorted(total), dtype=np.int64)
     vals = np.array([total[i] for i in cols.tolist()])
@@ -452,9 +451,51 @@ def _exact_value(model: RosterModel, chosen: np.ndarray, posts: np.ndarray | Non
 
 
 def _solve_unique(model: RosterModel, options: SolverOptions, target_gap: float) -> RosterSolution:
-    """Solve with the tangent hypograph, re-evaluate exactly, refine at the chosen points (see solve_roster)."""
+    """Solve with the tangent hypograph once per platform that could be the largest; keep the best exact plan.
+
+    The bound (minimisation form) is the weakest over the platforms: a platform's solved bound, or
+    its LP relaxation's bound when that alone shows it cannot improve on the plan in hand."""
     tolerance = min(max(target_gap / 2, 1e-5), 0.01)
-    grown, layout = _with_unique_reach(model, tolerance)
+    sign = model.sign
+    built = [_with_unique_reach(model, tolerance, p) for p in _platforms_to_try(model)]
+    lps = [lp_relaxation(grown.arrays) for grown, _ in built]
+    order = sorted(range(len(built)), key=lambda i: (lps[i].bound if lps[i].bound is not None else math.inf, i))
+    best: RosterSolution | None = None
+    first: RosterSolution | None = None
+    bounds: list[float | None] = []
+    for i in order:
+        lp_bound = lps[i].bound
+        if lps[i].status == "infeasible":
+            continue
+        if best is not None and best.objective is not None and lp_bound is not None:
+            held = [b for b in bounds if b is not None]
+            if (held and lp_bound >= min(held)) or _gap(sign * best.objective, lp_bound) <= target_gap:
+                bounds.append(lp_bound)  # this platform as the largest cannot do better: its LP says so
+                continue
+        solution = _refine(model, *built[i], options, target_gap)
+        first = first or solution
+        if solution.chosen is None or solution.objective is None:
+            if solution.status is not SolveStatus.INFEASIBLE:  # no plan found: its LP still bounds it
+                bounds.append(lp_bound)
+            continue
+        bounds.append(None if solution.bound is None else sign * solution.bound)
+        if best is None or best.objective is None or sign * solution.objective < sign * best.objective - 1e-12:
+            best = solution
+    if best is None or best.objective is None:
+        return first or _solve_money(built[0][0], options, target_gap)  # every LP infeasible: say so
+    if any(b is None for b in bounds):
+        return dataclasses.replace(best, status=SolveStatus.FEASIBLE, bound=None, gap=None)
+    bound = min(min(b for b in bounds if b is not None), sign * best.objective)
+    gap = _gap(sign * best.objective, bound)
+    status = SolveStatus.OPTIMAL if gap <= target_gap + 1e-12 else SolveStatus.FEASIBLE
+    notes = best.notes if status is SolveStatus.OPTIMAL else best.notes + (
+        f"unique reach is modelled by tangents; the plan is {gap:.4%} from the proven bound",)
+    return dataclasses.replace(best, status=status, bound=sign * bound, gap=gap, notes=notes)
+
+
+def _refine(model: RosterModel, grown: RosterModel, layout: _Hypograph, options: SolverOptions,
+            target_gap: float) -> RosterSolution:
+    """One model's solve, re-evaluated exactly and refined with tangents at the chosen points."""
     target = model.scenario.targets.unique_reach
     sign = model.sign
     last: RosterSolution | None = None
@@ -478,12 +519,11 @@ def _solve_unique(model: RosterModel, options: SolverOptions, target_gap: float)
         if not cuts:
             break
         grown = dataclasses.replace(grown, arrays=_append_rows(grown.arrays, cuts))
-    assert last is not None
+    assert last is not None and last.chosen is not None
     if target is not None and unique_reach_value(model.audiences, last.chosen) < target:  # type: ignore[arg-type]
         return _refused(last, f"no choice reaching {target:,.0f} unique people was proven after {TANGENT_ROUNDS} "
                               "refinements of the unique reach model")
-    return dataclasses.replace(last, notes=last.notes + (
-        f"unique reach is modelled by tangents; the plan is {last.gap or 0:.4%} from the proven bound",))
+    return last
 
 
 def _refused(solution: RosterSolution, note: str) -> RosterSolution:
