@@ -573,10 +573,12 @@ def _finish(base: _Base, found: tuple[Any, PartitionedRoster] | None, status: So
                                   seconds=dict(seconds), notes=tuple(notes + [said]))
         return make_roster_plan(s, _roster(base, _empty_table()), solution, reserves=reserves)
     solution, roster = found
+    reserve_note = (f"reserves are drawn from the {len(roster.table):,} creators that came back from the partitions "
+                    "(the core, nearest the margin, and the LP's choice)",) if reserves else ()
     total = {**seconds, "solve": sum(v for k, v in seconds.items() if k != "read")}
     solution = dataclasses.replace(solution, lp_objective=lp_objective, method="column generation over partitions "
                                    "+ exact core", core_size=core, rounds=lp.rounds, seconds=total,
-                                   notes=tuple(notes) + solution.notes + (_NO_MARGINALS, said))
+                                   notes=tuple(notes) + solution.notes + (_NO_MARGINALS, said) + reserve_note)
     return make_roster_plan(s, roster, solution, reserves=reserves)
 
 
