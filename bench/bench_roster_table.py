@@ -19,8 +19,9 @@ and a pico count floor; the table's 0.1% must-include creators are part of the p
 - solve       ``mixopt solve --no-explain --out DIR`` (the whole command: table in, files out)
 
 and, for the first size's CSV, one process timing each stage: read, model build, solve (of which the
-CLP LP), plan (rule check and reserves), each output file, the same LP solved again on its own by
-CLP, and the ratios the issue asks for: the solve command / the CLP LP alone, and the same without
+CLP LP), plan (rule check and reserves), outputs (each file's atomic write listed; formatting the
+text is in the outputs total), the same LP solved again on its own by CLP, and the ratios the issue
+asks for: the solve command / the CLP LP alone, and the same without
 writing files. The load average is printed: other work on the machine slows every figure.
 """
 
@@ -39,7 +40,7 @@ from pathlib import Path
 SEED = 20261122
 #: Runs one command and prints its peak resident memory (KB): its own process tree, not this one's.
 _PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-         "sys.stderr.write(r.stderr[-2000:] if r.returncode else ''); "
+         "sys.stderr.write(r.stderr[-2000:] if r.returncode else ''); print(r.stdout.strip()[-2000:]); "
          "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
 
 _READ = """
@@ -85,7 +86,7 @@ t["  of which CLP LP"] = solution.seconds.get("lp", float("nan"))
 plan = clock("plan", lambda: make_roster_plan(scenario, roster, solution))
 clock("outputs", lambda: files.write_roster_outputs(plan, Path(sys.argv[2])))
 for name, seconds in writes.items():
-    t[f"  {name}"] = seconds
+    t[f"  {name} (writing)"] = seconds
 t["CLP LP alone"] = min(lp_relaxation(model.arrays).seconds for _ in range(2))
 for key, seconds in t.items():
     print(f"{key}={seconds:.3f}")
@@ -119,11 +120,10 @@ roster:
 
 def _tables(folder: Path, n: int) -> tuple[str, str]:
     csv, parquet = f"roster_{n}.csv", f"roster_{n}_parquet"
-    for name, target in ((csv, csv), (parquet, parquet + "/")):
+    for name, target in ((csv, str(folder / csv)), (parquet, str(folder / parquet) + os.sep)):
         if not (folder / name).exists():
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "mixopt.synth", str(n), str(folder / target), "--seed", str(SEED)],
-                           check=True)
+            subprocess.run([sys.executable, "-m", "mixopt.synth", str(n), target, "--seed", str(SEED)], check=True)
             print(f"  wrote {name} in {time.perf_counter() - started:.1f} s")
     return csv, parquet
 
@@ -154,7 +154,8 @@ def run(n: int, folder: Path, stages: bool) -> None:
         print(f" {label} ({sizes[table] / 1e6:,.0f} MB on disk)")
         wall, peak, _, out = _peak([sys.executable, "-c", _READ, str(scenario)])
         read = out.split()[0] if out else "?"
-        _row("read (load_roster)", float(read) if read != "?" else wall, peak, f"  (process {wall:.2f} s)")
+        _row("read (load_roster)", float(read) if read != "?" else wall, peak,
+             f"  (the process with imports: {wall:.2f} s)")
         wall, peak, _, _ = _peak([sys.executable, "-m", "mixopt", "validate", str(scenario)])
         _row("mixopt validate", wall, peak)
         wall, peak, code, _ = _peak([sys.executable, "-m", "mixopt", "solve", "--no-explain", str(scenario), "--out",

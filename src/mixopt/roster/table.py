@@ -39,6 +39,7 @@ from mixopt.roster.table_read import (
     TEXT_OPTIONAL,
     TableLayout,
     read_table,
+    release_memory,
 )
 from mixopt.scenario.cells import resolve_cells
 from mixopt.scenario.schema import Scenario
@@ -433,5 +434,9 @@ def load_roster(scenario: Scenario) -> Roster:
     shown = str(path)
     frame, layout, digest = read_table(path, shown, origin=_origin(scenario), **_settings(scenario))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows, layout=layout)
+    try:
+        roster = build_roster(frame, scenario, shown, skip_bad_rows=scenario.roster.skip_bad_rows, layout=layout)
+    finally:
+        del frame
+        release_memory()
     return dataclasses.replace(roster, sha256=digest)
