@@ -231,7 +231,7 @@ def test_compare_roster_against_roster_lines_up_both_choices_of_creators(tmp_pat
            f"certified gap {100 * b.gap:.3f}%" in out.splitlines()
     assert "  objective  max conversions       max reach" in out.splitlines()
     assert out.endswith(f"\nWrote {tmp_path / 'comparison.csv'}, {tmp_path / 'comparison.json'}, "
-                        f"{tmp_path / 'comparison.xlsx'}\n")
+                        f"{tmp_path / 'comparison.xlsx'}, {tmp_path / 'run.json'}\n")
     data = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
     assert data["modes"] == ["roster", "roster"]
     assert data["creator_tables"] == [str(DATA / "creators.csv")] * 2
@@ -244,7 +244,7 @@ def test_compare_roster_against_roster_lines_up_both_choices_of_creators(tmp_pat
     code, csv_out, _ = _run("compare", str(ROSTER), str(ROSTER_REACH), "--format", "csv")
     assert code == 0 and csv_out == (tmp_path / "comparison.csv").read_text(encoding="utf-8")
     sheet = openpyxl.load_workbook(tmp_path / "comparison.xlsx")["Comparison"]
-    assert [c.value for c in sheet[1]][:4] == ["section", "item", a.scenario.name, b.scenario.name]
+    assert [c.value for c in sheet[1]][:4] == ["Section", "Item", "A", "B"]  # plans lettered; the legend on the Summary
 
 
 def test_compare_json_is_the_same_bytes_run_after_run() -> None:
@@ -278,7 +278,7 @@ def test_frontier_of_a_roster_scenario_says_its_points_are_within_the_gap(tmp_pa
     assert list(frame.columns[:6]) == ["floor", "reach", "conversions", "conversions_best_possible", "gap",
                                        "conversions_given_up_per_million_reach"]
     sheet = openpyxl.load_workbook(tmp_path / "frontier.xlsx")["Frontier"]
-    assert [c.value for c in sheet[1]][3:5] == ["conversions_best_possible", "gap"]
+    assert [c.value for c in sheet[1]][3:5] == ["Best possible conversions", "Gap to the proven best"]
     code, csv_out, _ = _run("frontier", str(ROSTER), "--points", "3", "--format", "csv")
     assert code == 0 and csv_out == (tmp_path / "frontier.csv").read_text(encoding="utf-8")
 

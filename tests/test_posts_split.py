@@ -126,9 +126,10 @@ def test_plan_sheet_shows_posts_per_creator_as_text(awareness: mixopt.Plan, tmp_
     write_outputs(awareness, tmp_path)
     rows = list(openpyxl.load_workbook(tmp_path / "plan.xlsx")["Plan"].iter_rows(values_only=True))
     header = rows[0]
-    col = header.index("posts_per_creator")
-    assert header[col - 1] == "posts"
-    by_cell = {f"{r[0]}.{r[1]}": r[col] for r in rows[1:]}
+    col = header.index("Creators x posts")  # planner headers; the codes are in the Data dictionary
+    assert header[col - 1] == "Posts"
+    assert rows[-1][0] == "Total"
+    by_cell = {f"{r[0]}.{r[1]}": r[col] for r in rows[1:-1]}
     assert by_cell["nano.tiktok"] == "36x3 + 1x2"
     assert by_cell["pico.tiktok"] is None  # unused cell: an empty cell, not "0"
 

@@ -251,7 +251,8 @@ def _check_objective(c: _Ctx) -> None:
               "Add 'budget: 50000' in the scenario currency")
     if obj.minimize == "spend":
         t = s.targets
-        if all(v is None or v == 0 for v in (t.reach, t.impressions, t.engagements, t.conversions, t.revenue)):
+        if all(v is None or v == 0 for v in (t.reach, t.impressions, t.engagements, t.conversions, t.revenue,
+                                             t.unique_reach)):
             c.add("targets", "minimising spend needs at least one target above 0, or the cheapest plan is empty",
                   "Add e.g. 'targets: {reach: 1000000}'")
 
