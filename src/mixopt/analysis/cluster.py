@@ -30,7 +30,7 @@ __all__ = ["DaskRunner", "dask_runner", "partitioned_plan"]
 
 class DaskRunner:
     """Partitions kept on a Dask cluster's workers (as futures), spread over the workers in turn; every
-    later call on a partition runs on the worker that holds it (pinned: a partition never moves)."""
+    later call on a partition asks for the worker that holds it (so the partition stays where it is read)."""
 
     def __init__(self, client: Any, address: str) -> None:
         self.client = client
@@ -39,7 +39,8 @@ class DaskRunner:
         self.placed: dict[str, str] = {}  # future key -> the worker holding it
 
     def _submit(self, function: Callable[..., Any], worker: str, *args: Any) -> Any:
-        future = self.client.submit(function, *args, pure=False, workers=[worker], allow_other_workers=False)
+        # preferred, not required: a lost worker's partitions are read again by another (their lineage)
+        future = self.client.submit(function, *args, pure=False, workers=[worker], allow_other_workers=True)
         self.placed[future.key] = worker
         return future
 
