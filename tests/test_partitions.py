@@ -283,3 +283,15 @@ def test_a_hive_partitioned_folder_gives_its_folder_names_as_columns_like_the_on
     assert len(plan_partitions(folder)) == 3 and len(parts.roster) == 2_400
     _assert_same_plan(optimize_roster(scenario), parts, scenario)
     assert set(parts.selected["platform"]) <= {"instagram", "tiktok", "youtube"}
+
+
+def test_a_partition_of_excluded_creators_sends_nothing_back_and_changes_nothing(tmp_path: Path) -> None:
+    frame = synthetic_roster(3_200, 8)
+    frame.loc[2_400:, "exclude"] = 1
+    frame.loc[2_400:, "must_include"] = 0
+    folder = tmp_path / "excluded"
+    write_roster(frame, folder, 4, folder=True)
+    scenario = _scenario(folder, 3_200)
+    parts = optimize_partitioned(scenario)
+    _assert_same_plan(optimize_roster(scenario), parts, scenario)
+    assert not parts.roster.table["exclude"].any()  # none of the last partition's creators came back

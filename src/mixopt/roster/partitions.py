@@ -492,7 +492,8 @@ def _core(base: _Base, runner: Runner, handles: list[Any], lp: _Generated, maste
             (lp.y, chosen_by_part[p], core_by_part[p]) for p in range(len(handles))]))
         back = np.union1d(core, lp_chosen)
         tables = runner.rows(base.specs, s, base.shown, _split(back, offsets, sizes))
-        table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        kept = [t for t in tables if len(t)] or tables[:1]  # partitions with no creator to send add nothing
+        table = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0].reset_index(drop=True)
         held = np.isin(back, np.setdiff1d(lp_chosen, core))
         seconds[f"gather_{rounds}"] = time.perf_counter() - step
         roster = _roster(base, table)
