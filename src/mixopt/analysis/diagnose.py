@@ -263,7 +263,8 @@ def diagnose(scenario: Scenario, options: SolverOptions | None = None) -> Diagno
         goal = kpi if kpi in CURVED_KPIS else "revenue"
         best = _best(without, Objective(maximize=goal), options)  # type: ignore[arg-type]
         if best.status.has_plan and best.objective_value is not None and best.objective_value < floor - 1e-6:
-            findings.append(f"the {floor:,.0f} {kpi} target cannot be met{_binds_text(best, kpi)}; the most {kpi} "
+            binds = _binds_text(best, kpi, options)
+            findings.append(f"the {floor:,.0f} {kpi} target cannot be met{binds}; the most {kpi} "
                             f"the rules allow is {best.objective_value:,.0f}")
             best_plans.append(best)
     efficiency = [_efficiency_finding(s, name, options) for name in ("profit", "roi", "cpa", "cpe", "cpm")]
@@ -315,7 +316,7 @@ def _binding(plan: Any, rule: str) -> bool:
     return any(c.rule == rule for c in plan.binding_rules)
 
 
-def _binds_text(best: Any, kpi: str) -> str:
+def _binds_text(best: Any, kpi: str, options: SolverOptions | None = None) -> str:
     """' with 40,000 USD' when the budget limits the best plan; otherwise the rules that do bind
     first (team capacity, a pool, the ROI target, ...), with what the best plan spends."""
     s = best.scenario
@@ -326,12 +327,25 @@ def _binds_text(best: Any, kpi: str) -> str:
             return " with these rules"
     if s.budget is None:
         return " with these rules" if not tight else f": {_names(tight)} {_verb(tight)} first"
-    if any(c.rule == "budget" for c in tight) or not tight:
+    if any(c.rule == "budget" for c in tight) or not tight or _budget_limits(best, options):
         return f" with {_money(s.budget, s.currency)}"
     if best.totals["spend"] <= 0:
         return f": {_names(tight)} {_verb(tight)} first (no plan that spends anything meets {_it(tight)})"
     return (f": {_names(tight)} {_verb(tight)} first, not the budget (the plan with the most {kpi} spends "
             f"{_money(best.totals['spend'], s.currency)} of {_money(s.budget, s.currency)})")
+
+
+def _budget_limits(best: Any, options: SolverOptions | None) -> bool:
+    """True when more budget would improve the best plan (re-solved with 10% + 1,000 more): the
+    budget limits it too, even when a little of it is left and other rules are tight."""
+    s = best.scenario
+    if options is None or s.budget is None or best.objective_value is None:
+        return False
+    more = s.model_copy(update={"budget": s.budget * 1.1 + 1000.0})
+    model = build_model(more)
+    plan = make_plan(model, solve(model, replace(options, tie_break=False)))
+    value = plan.objective_value
+    return value is not None and value > best.objective_value + 1e-6 * max(1.0, abs(best.objective_value))
 
 
 def _it(checks: list[Any]) -> str:
@@ -375,7 +389,8 @@ def _efficiency_finding(s: Scenario, name: str, options: SolverOptions) -> tuple
         if not best.status.has_plan or best.objective_value is None:
             return None
         most = math.floor(best.objective_value)
-        return (f"the profit target of {_money(value, cur)} cannot be met{_binds_text(best, 'profit')}; the most "
+        binds = _binds_text(best, "profit", options)
+        return (f"the profit target of {_money(value, cur)} cannot be met{binds}; the most "
                 f"profit the rules allow is {_money(best.objective_value, cur)}", path, float(most))
     totals = base.totals
     if name == "roi":
