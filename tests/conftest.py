@@ -1,8 +1,13 @@
-"""Shared fixtures: paths, scenario writers, the CLI runner, golden-file switch, Hypothesis profiles."""
+"""Shared fixtures: paths, scenario writers, the CLI runner, golden-file switch, Hypothesis profiles, a real Dask cluster."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +84,48 @@ def write_scenario(tmp_path: Path):
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# ----------------------------------------------------------------------------- a real Dask cluster
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Dask scheduler and two worker processes on 127.0.0.1, started here and stopped at the end."""
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("cluster")
+    info = folder / "scheduler.json"
+    processes: list[subprocess.Popen[bytes]] = []
+    common: dict[str, Any] = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    try:
+        processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                           "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
+                                           str(info)], **common))
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            assert processes[0].poll() is None, "the scheduler stopped"
+            time.sleep(0.1)
+        address = json.loads(info.read_text(encoding="utf-8"))["address"]
+        for name in ("w1", "w2"):
+            processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                               "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
+                                               "--local-directory", str(folder / name)], **common))
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+            assert len(client.scheduler_info()["workers"]) == 2
+        yield address
+    finally:
+        _stop(processes)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from test_batch import scheduler  # noqa: F401  (the fixture: a scheduler and two workers on 127.0.0.1)
 
 import mixopt
 from mixopt.analysis.simulate import CHUNK_DRAWS, chunk_sizes, simulate_plan
@@ -31,7 +30,7 @@ def test_a_longer_simulation_starts_with_the_draws_of_a_shorter_one() -> None:
     assert again.quantiles.equals(short.quantiles)
 
 
-def test_simulate_on_a_real_scheduler_prints_the_figures_of_this_process(scheduler: str) -> None:  # noqa: F811
+def test_simulate_on_a_real_scheduler_prints_the_figures_of_this_process(scheduler: str) -> None:
     for scenario in (BASE, SKINCARE):
         args = ["simulate", str(scenario), "--samples", "4500", "--seed", "5", "--format", "json"]
         here = CliRunner().invoke(cli, args)
