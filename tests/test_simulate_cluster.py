@@ -40,13 +40,6 @@ def test_simulate_on_a_real_scheduler_prints_the_figures_of_this_process(schedul
         assert there.stdout == here.stdout
 
 
-def test_an_unreachable_scheduler_is_one_line_naming_the_option() -> None:
-    result = CliRunner().invoke(cli, ["simulate", str(BASE), "--samples", "100", "--scheduler", "tcp://127.0.0.1:9"])
-    assert result.exit_code == 2  # like every other problem with --scheduler (a usage error)
-    assert "--scheduler" in result.output and "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
-
-
 def test_simulate_out_writes_a_simulation_workbook_that_matches_simulation_csv(tmp_path: Path) -> None:
     import csv
     import io
