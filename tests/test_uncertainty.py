@@ -92,3 +92,23 @@ def test_the_same_seed_repeats_a_tier_simulation_exactly(tmp_path: Path) -> None
     plan = mixopt.optimize(_scenario(tmp_path), explain=False)
     a, b = simulate_plan(plan, 1000, 5), simulate_plan(plan, 1000, 5)
     assert a.quantiles.equals(b.quantiles) and a.invites == b.invites
+
+
+def test_with_nothing_uncertain_the_simulated_unique_reach_is_the_plans(tmp_path: Path) -> None:
+    """Ranges collapsed to their base: every draw is the plan, unique reach and frequency included,
+    within a cell (random duplication) and across platforms (a share of the smaller platform)."""
+    fixed = {"typical_followers": 2000, "reach_rate": 0.1, "engagement_rate": 0.05, "conversion_rate": 0.1,
+             "fee_per_post": 100, "product_cost": 0, "handling_cost": 0, "acceptance_rate": 0.5, "pool": 400,
+             "max_posts": 1, "audience": 20_000}
+    data = {"name": "two platforms", "budget": 9_000, "objective": {"maximize": "reach"},
+            "platforms": ["instagram", "tiktok"], "tiers": {"nano": [1000, 10000]}, "diminishing_returns": "none",
+            "rules": {"platforms": {"tiktok": {"max_creators": 30}}},
+            "audience": {"cross_platform_overlap": 0.2},
+            "assumptions": {"nano.instagram": fixed, "nano.tiktok": fixed}}
+    plan = mixopt.optimize(scenario_from_dict(data, file=str(tmp_path / "s.yaml")), explain=False)
+    assert plan.totals["unique_reach"] < plan.totals["reach"]
+    sim = simulate_plan(plan, 50, 0)
+    for kpi in ("reach", "unique_reach", "frequency"):
+        q = sim.quantiles.loc[kpi]
+        assert q["p10"] == pytest.approx(plan.totals[kpi], rel=1e-9) and q["p90"] == pytest.approx(plan.totals[kpi],
+                                                                                                    rel=1e-9)

@@ -42,7 +42,8 @@ DISTRIBUTION = (
     "from its tier average's (shared by the tier and platform, correlated across a platform); contracted costs known"
 )
 DISTRIBUTION_UNCERTAIN_COSTS = DISTRIBUTION.replace("contracted costs known", "costs drawn from their ranges")
-KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe", "cpa")
+KPI_ROWS = ("reach", "unique_reach", "frequency", "impressions", "engagements", "conversions", "spend", "revenue",
+            "profit", "roi", "cpe", "cpa")
 #: The chance of filling the plan that the invite count aims for.
 FILL_CONFIDENCE = 0.9
 
@@ -103,7 +104,31 @@ def _totals(scenario: Scenario, cells: tuple[Cell, ...], n: np.ndarray, p: np.nd
         "engagements": engagements.sum(axis=1), "conversions": conversions.sum(axis=1),
         "spend": spend.sum(axis=1),
     }
+    totals["unique_reach"] = _unique_reach(cells, reach, reach_1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        totals["frequency"] = np.where(totals["unique_reach"] > 0, totals["impressions"] / totals["unique_reach"],
+                                       np.nan)
     return money_totals(scenario, totals)
+
+
+def _unique_reach(cells: tuple[Cell, ...], gross: np.ndarray, per_creator: np.ndarray) -> np.ndarray:
+    """Per draw, the people reached once audience overlap is counted, as the plan counts them
+    (scenario.outcomes: random duplication within a cell's audience, a share of every platform
+    but the largest already reached), with each draw's reach per creator."""
+    audience = np.array([c.audience for c in cells], dtype=float)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(np.isinf(audience), 0.0, per_creator / audience)
+        creators = np.where(per_creator > 0, gross / np.where(per_creator > 0, per_creator, 1.0), 0.0)
+        dup = -audience * np.expm1(creators * np.log1p(-np.minimum(share, 1.0 - 1e-15)))
+    within = np.where(np.isinf(audience), gross, np.minimum(gross, np.where(share >= 1.0, audience, dup)))
+    overlap = cells[0].cross_platform_overlap if cells else 0.0
+    if overlap <= 0:
+        return within.sum(axis=1)
+    platforms = list(dict.fromkeys(c.platform for c in cells))
+    by_platform = np.stack([within[:, [j for j, c in enumerate(cells) if c.platform == q]].sum(axis=1)
+                            for q in platforms], axis=1)
+    total = by_platform.sum(axis=1)
+    return total - overlap * (total - by_platform.max(axis=1))
 
 
 def money_totals(scenario: Scenario, totals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -225,8 +250,8 @@ def summarise_draws(totals: dict[str, np.ndarray], kpis: tuple[str, ...]) -> pd.
 def target_chances(scenario: Scenario, totals: dict[str, np.ndarray]) -> tuple[dict[str, float], float | None]:
     """The share of draws meeting each target, and the share with spend within the budget (None without one)."""
     targets = {}
-    for kpi in ("reach", "impressions", "engagements", "conversions", "revenue"):
-        floor = getattr(scenario.targets, kpi)
+    for kpi in ("reach", "unique_reach", "impressions", "engagements", "conversions", "revenue"):
+        floor = getattr(scenario.targets, kpi, None)
         if floor and kpi in totals:
             targets[kpi] = float(np.mean(totals[kpi] >= floor - 1e-9))
     budget = scenario.budget
