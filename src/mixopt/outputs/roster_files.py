@@ -152,7 +152,10 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
              f"(best possible {_n(sol.bound, 2)})   goal: {_goal(plan)}   method: {sol.method}", ""]
     lines.append(f"Chosen: {int(t['creators']):,} creators, spend {_n(t['spend'])} {s.currency}"
                  + (f" of {_n(s.budget)}" if s.budget is not None else "")
-                 + f", reach {_n(t['reach'])}, engagements {_n(t['engagements'])}, conversions {_n(t['conversions'], 1)}"
+                 + f", reach {_n(t['reach'])}"
+                 + (f", unique reach {_n(t['unique_reach'])}, frequency {_n(t['frequency'], 2)}"
+                    if math.isfinite(t.get("unique_reach", math.nan)) and t.get("unique_reach", 0) > 0 else "")
+                 + f", engagements {_n(t['engagements'])}, conversions {_n(t['conversions'], 1)}"
                  + (f", revenue {_n(t['revenue'])} {s.currency}, ROI {_n(t['roi'], 2)}" if not math.isnan(t['revenue'])
                     else "")
                  + f", CPE {_n(t['cpe'], 2)}, CPA {_n(t['cpa'], 2)}")

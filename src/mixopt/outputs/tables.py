@@ -47,7 +47,11 @@ def format_table(plan: Plan) -> str:
     lines += ["", "Plan", fmt_row(header), fmt_row(["-" * w for w in widths])]
     lines += [fmt_row(row) for row in body[:-1]] + [fmt_row(["-" * w for w in widths]), fmt_row(body[-1])]
     budget = f" of {_n(s.budget)} ({t['spend'] / s.budget:.0%})" if s.budget else ""
-    kpis = [f"spend {_n(t['spend'])} {cur}{budget}", f"reach {_n(t['reach'])}", f"impressions {_n(t['impressions'])}",
+    unique = t.get("unique_reach")
+    audience = ([f"unique reach {_n(unique)}", f"frequency {_n(t['frequency'], 2)}"]
+                if isinstance(unique, float) and math.isfinite(unique) and unique > 0 else [])
+    kpis = [f"spend {_n(t['spend'])} {cur}{budget}", f"reach {_n(t['reach'])}", *audience,
+            f"impressions {_n(t['impressions'])}",
             f"engagements {_n(t['engagements'])}", f"conversions {_n(t['conversions'], 1)}"]
     if s.economics.average_order_value is not None:
         kpis += [f"revenue {_n(t['revenue'])} {cur}", f"profit {_n(t['profit'])} {cur}", f"ROI {_n(t['roi'], 2)}"]
