@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from mixopt.api import no_plan_error
-from mixopt.errors import Issue, MixoptError, ScenarioError
+from mixopt.errors import Issue, MixoptError, ScenarioError, SolverError
 from mixopt.outputs.files import write_text
 from mixopt.outputs.output_set import OutputSet, OutputSetError
 from mixopt.roster.plan import RosterPlan
@@ -404,6 +404,23 @@ def _relaxed_how(file: str) -> str:
     from mixopt.scenario.reading import YAML_SUFFIXES
 
     return f"it extends {file}" if Path(file).suffix.lower() in YAML_SUFFIXES else f"it holds all of {file}"
+
+
+def checked_roster_plan(plan: RosterPlan, options: SolverOptions, out: Path | OutputSet | None) -> RosterPlan:
+    """The roster plan, or the diagnosis (exit 3, relaxed.yaml in ``out``) or a one-line solver
+    failure (exit 4): no choice of creators, or one that breaks a rule on independent check."""
+    file = plan.scenario.source_file
+    if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        no_plan(plan, options, out)
+    if not plan.status.has_plan:
+        raise SolverError(f"{file}: solver: no plan found ({plan.status.value}; "
+                          f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
+                          "roster.mip_gap.")
+    if not plan.feasible:
+        broken = "; ".join(c.label for c in plan.checks if not c.holds)
+        raise SolverError(f"{file}: solver: the plan found breaks a rule on independent check ({broken}); no plan "
+                          "is reported. Please report this with the scenario.")
+    return plan
 
 
 def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | OutputSet | None) -> NoReturn:

@@ -11,6 +11,7 @@ from mixopt.analysis.simulate import SimulationResult
 from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    checked_roster_plan,
     commit_out,
     format_option,
     no_plan,
@@ -29,7 +30,7 @@ from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
 from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
-from mixopt.solvers.types import SolverOptions, SolveStatus
+from mixopt.solvers.types import SolverOptions
 from mixopt.tier.plan import Plan
 
 
@@ -136,22 +137,6 @@ def _write_simulation(scenario: Scenario, entries: Entries, seed: int, samples: 
     return [*paths, out_dir / "simulation.xlsx"]
 
 
-def _checked_roster_plan(plan: RosterPlan, options: SolverOptions, out_dir: Path | None) -> RosterPlan:
-    """The plan, or the diagnosis (exit 3) / one-line solver failure (exit 4), as 'mixopt solve' does."""
-    file = plan.scenario.source_file
-    if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
-        no_plan(plan, options, out_dir)
-    if not plan.status.has_plan:
-        raise SolverError(f"{file}: solver: no plan found ({plan.status.value}; "
-                          f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
-                          "roster.mip_gap.")
-    if not plan.feasible:
-        broken = "; ".join(c.label for c in plan.checks if not c.holds)
-        raise SolverError(f"{file}: solver: the plan found breaks a rule on independent check ({broken}); no plan "
-                          "is reported. Please report this with the scenario.")
-    return plan
-
-
 def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: int, confidence: float | None,
                 out_dir: Path | None, solver: str | None, mip_gap: float | None,
                 scheduler: str | None = None) -> tuple[Entries, dict[str, Any], list[Path], list[str]]:
@@ -179,7 +164,7 @@ def _roster_run(loaded: Scenario, options: SolverOptions, samples: int, seed: in
         usage_error("--safe", f"on rosters above {MAX_SAFE_CREATORS:,} creators is not supported yet",
                     f"Drop --safe, or shortlist at most {MAX_SAFE_CREATORS:,} creators in the creator table",
                     f"{len(roster):,} creators")
-    plan = _checked_roster_plan(optimize_roster(loaded, options, mip_gap=options.mip_gap, roster=roster), options,
+    plan = checked_roster_plan(optimize_roster(loaded, options, mip_gap=options.mip_gap, roster=roster), options,
                                 out_dir)
     entries: Entries = [("expected-value plan", plan, simulate_roster_plan(plan, samples, seed, scheduler=scheduler))]
     extra: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from mixopt.cli.app import cli
 from mixopt.cli.common import (
     COMMAND_LINE,
     cannot_write,
+    checked_roster_plan,
     commit_out,
     format_option,
     no_plan,
@@ -28,12 +29,11 @@ from mixopt.cli.common import (
     usage_error,
     wrote_text,
 )
-from mixopt.errors import SolverError
 from mixopt.outputs.files import write_text
 from mixopt.outputs.output_set import OutputSet
 from mixopt.roster.plan import RosterPlan
 from mixopt.scenario.schema import Scenario
-from mixopt.solvers.types import SolverOptions, SolveStatus
+from mixopt.solvers.types import SolverOptions
 from mixopt.tier.plan import Plan
 
 
@@ -177,17 +177,7 @@ def run_roster_solve(scenario: Scenario, options: SolverOptions, out: OutputSet 
     else:
         plan = optimize(scenario, options, explain=explain)  # options carry the roster's gap (or --mip-gap)
     assert isinstance(plan, RosterPlan)
-    if plan.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
-        # the same diagnosis as tier mode: why, the smallest change (confirmed), relaxed.yaml with --out
-        no_plan(plan, options, out)
-    if not plan.status.has_plan:
-        raise SolverError(f"{scenario.source_file}: solver: no plan found ({plan.status.value}; "
-                          f"{'; '.join(plan.solution.notes) or 'no detail'}). Raise solver.time_limit_s or "
-                          "roster.mip_gap.")
-    if not plan.feasible:
-        broken = "; ".join(c.label for c in plan.checks if not c.holds)
-        raise SolverError(f"{scenario.source_file}: solver: the plan found breaks a rule on independent check "
-                          f"({broken}); no plan is reported. Please report this with the scenario.")
+    plan = checked_roster_plan(plan, options, out)  # the diagnosis as tier mode gives it, relaxed.yaml in out
     entries = None
     if samples is not None:
         from mixopt.analysis.simulate_roster import simulate_roster_plan
