@@ -314,6 +314,18 @@ _SIM_DOCS = {
 }
 
 
+def _row_kind(kpi: str) -> str:
+    """The number format of one Simulation row: the measure's own (money, people, ratio), a
+    percentage for the chance rows, whole numbers for invites and reserves."""
+    from mixopt.outputs.labels import kind_of
+
+    if kpi.startswith("probability_"):
+        return "percent"
+    if kpi.startswith(("invites_for_", "reserves_for_")):
+        return "count"
+    return kind_of(kpi.removeprefix("worst_10pct_average_"))
+
+
 def write_simulation_workbook(scenario: Scenario, entries: list[Entry], seed: int, samples: int, path: Any) -> None:
     """simulation.xlsx: a Summary (draws, seed, what varies), the Simulation sheet (P10 / P50 / P90
     of every measure for each plan), one sheet per simulated plan's mix, and the Data dictionary;
@@ -341,7 +353,11 @@ def write_simulation_workbook(scenario: Scenario, entries: list[Entry], seed: in
         summary_sheet(book, facts)
         frame = simulation_frame(entries)
         ws = book.sheet("Simulation")
-        book.table(ws, frame, headers=_SIM_HEADERS, kinds={"plan": "text", "kpi": "text"})
+        per_row = [_row_kind(str(k)) for k in frame["kpi"]]
+        planned = ["count" if str(k).startswith("probability_") else kind  # a chance row's planned: the invites
+                   for k, kind in zip(frame["kpi"], per_row)]
+        book.table(ws, frame, headers=_SIM_HEADERS, kinds={"plan": "text", "kpi": "text"},
+                   row_kinds={"planned": planned, **{c: per_row for c in ("p10", "p50", "p90", "mean")}})
         ws.freeze_panes(1, 2)
         for index, (label, plan, sim) in enumerate(entries):
             if sim is None:
