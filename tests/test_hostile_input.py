@@ -19,6 +19,7 @@ cases; ``MIXOPT_LONG_TESTS=1`` runs more than 10,000 fresh ones.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -38,7 +39,7 @@ from mixopt import ScenarioError, load_scenario
 from mixopt.api import solver_options_for
 from mixopt.cli import cli
 from mixopt.roster.table import load_roster
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import SCENARIOS
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 LONG = bool(os.environ.get("MIXOPT_LONG_TESTS"))
@@ -474,6 +475,8 @@ def _mutate_lines(data: st.DataObject, text: str, *, extends: bool, table: bool)
 
 def _scaled(number: str, factor: float) -> str:
     value = float(number) * factor
+    if not math.isfinite(value):  # a number too long for a float: keep it as written
+        return number
     return str(round(value)) if "." not in number else f"{value:.4g}"
 
 

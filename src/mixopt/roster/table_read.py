@@ -171,8 +171,8 @@ def _open(path: Path, shown: str) -> BinaryIO:
     try:
         return open_input_file(path, limit, TABLE_LIMIT_VARIABLE, "creator table")
     except InputFileError as err:
-        if err.reason == "missing":
-            raise refuse(shown, "creator table not found",
+        if err.reason == "missing":  # named where it was looked for: the path as written may be anything
+            raise refuse(str(Path(path).absolute()), "creator table not found",
                          "Check roster.file in the scenario (paths are relative to the scenario file)") from None
         raise refuse(shown, err.problem, err.fix) from None
 
