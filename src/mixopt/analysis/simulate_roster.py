@@ -25,6 +25,12 @@ from (the table's ``filled_from_defaults`` flags):
 A creator whose engagement rate came from a per-view default (TikTok) has its engagements
 follow its drawn views as well.
 
+**Unique reach.** Each draw counts the chosen creators' people once exactly as the plan does
+(:mod:`mixopt.analysis.roster_unique`): the creators of one overlap group on one platform share
+the group's audience (fixed, as the plan computes it), each with the draw's reach; the overlap
+across platforms is taken from the draw's largest platform. Frequency is the draw's impressions
+over its unique reach.
+
 **The split.** mixopt uses ``w = SHARED_SHARE = 0.5``, an even split of each default's range
 (of the variance of its score): the defaults' ranges blend how much creators of a tier differ
 with how unsure the tier average itself is (benchmark sources disagree on the average by
@@ -57,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mixopt.analysis.roster_unique import UniqueReachDraws
 from mixopt.analysis.simulate import (
     RATE_CAP,
     SimulationResult,
@@ -71,7 +78,7 @@ from mixopt.analysis.simulate import (
 from mixopt.analysis.uncertainty import allocate_reserves, platform_scores
 from mixopt.errors import Issue, ScenarioError
 from mixopt.roster.check import at_posts
-from mixopt.roster.model import objective_vector
+from mixopt.roster.model import Audiences, objective_vector, roster_audiences
 from mixopt.roster.plan import RosterPlan
 from mixopt.roster.table import FILLABLE, Roster
 from mixopt.scenario.cells import resolve_cells
@@ -92,11 +99,11 @@ ROSTER_DISTRIBUTION = (
     "platform, correlated across a platform; a number from the creator table keeps its own range, else the creator's "
     "part of the default's); contracted costs known"
 )
-ROSTER_KPI_ROWS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpe",
-                   "cpa", "signed")
+ROSTER_KPI_ROWS = ("reach", "unique_reach", "frequency", "impressions", "engagements", "conversions", "spend",
+                   "revenue", "profit", "roi", "cpe", "cpa", "signed")
 #: The worst share of draws whose average the simulation reports (what the safe plan protects).
 TAIL_SHARE = 0.1
-TAIL_KPIS = ("reach", "impressions", "engagements", "conversions", "revenue", "profit")
+TAIL_KPIS = ("reach", "unique_reach", "impressions", "engagements", "conversions", "revenue", "profit")
 #: The uncertain metrics, in the order of each creator's random stream.
 METRICS = ("acceptance", "reach", "engagement", "conversion")
 _CELL_RANGE = {"reach": "reach_rate", "engagement": "engagement_rate", "conversion": "conversion_rate",
@@ -423,16 +430,19 @@ class _Choice:
     keys: np.ndarray
     reserve_rows: dict[str, np.ndarray]
     needed: dict[str, int]
+    audiences: Audiences
 
 
 def _roster_chunk(c: _Choice, index: int, size: int, seed: int) -> dict[str, np.ndarray]:
     shared = shared_scores(c.scenario, size, seed, index)
     totals = {k: np.zeros(size) for k in ("reach", "impressions", "engagements", "conversions", "signed")}
     signed_by_cell = {key: np.zeros(size) for key in c.needed}
+    unique = UniqueReachDraws(c.audiences, c.chosen_rows, size)
     for block in _blocks(c.chosen_rows, size):
         d = creator_draws(c.table, c.ranges, block, shared, seed, chunk=index)
         p = c.post_count[block]
         totals["reach"] += d["reach"].sum(axis=1)
+        unique.add(block, d["reach"])
         totals["impressions"] += (d["reach"] * p).sum(axis=1)
         totals["engagements"] += (d["engagements_per_post"] * p).sum(axis=1)
         totals["conversions"] += (d["conversions_per_post"] * p).sum(axis=1)
@@ -447,6 +457,10 @@ def _roster_chunk(c: _Choice, index: int, size: int, seed: int) -> dict[str, np.
     for key, needed in c.needed.items():
         filled &= signed_by_cell[key] >= needed
     totals["filled"] = filled.astype(float)
+    totals["unique_reach"] = unique.total()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        totals["frequency"] = np.where(totals["unique_reach"] > 0, totals["impressions"] / totals["unique_reach"],
+                                       np.nan)
     return totals
 
 
@@ -469,7 +483,7 @@ def simulate_choice(scenario: Scenario, roster: Roster, chosen: np.ndarray, post
     context = _Choice(scenario=scenario, table=table, ranges=creator_ranges(scenario, roster, shared_share),
                       chosen_rows=np.nonzero(chosen)[0], post_count=np.asarray(posts, dtype=float),
                       keys=(table["tier"] + "." + table["platform"]).to_numpy(), reserve_rows=reserve_rows,
-                      needed={f.cell: f.chosen for f in risk.cells})
+                      needed={f.cell: f.chosen for f in risk.cells}, audiences=roster_audiences(scenario, table))
     arguments = [(i, size, seed) for i, size in enumerate(chunk_sizes(samples))]
     totals = concatenate(run_chunks(_roster_chunk, context, arguments, scheduler))
     risk = _with_drawn_fill(risk, float(totals.pop("filled").mean()))

@@ -28,9 +28,9 @@ Entry = tuple[str, Plan | RosterPlan, SimulationResult | None]
 
 #: The plan total shown as 'planned' for a KPI row that has a different name in the totals.
 _PLANNED = {"signed": "expected_signed"}
-_TIER_TEXT_KPIS = ("reach", "engagements", "conversions", "spend", "profit", "roi", "cpa")
-_ROSTER_TEXT_KPIS = ("reach", "impressions", "engagements", "conversions", "spend", "revenue", "profit", "roi", "cpa",
-                     "signed")
+_TIER_TEXT_KPIS = ("reach", "unique_reach", "frequency", "engagements", "conversions", "spend", "profit", "roi", "cpa")
+_ROSTER_TEXT_KPIS = ("reach", "unique_reach", "frequency", "impressions", "engagements", "conversions", "spend",
+                     "revenue", "profit", "roi", "cpa", "signed")
 
 
 def _acceptance(sim: SimulationResult | None) -> AcceptanceRisk | None:
@@ -259,7 +259,7 @@ def simulation_text(scenario: Scenario, entries: list[Entry], seed: int, samples
             if kpi not in sim.quantiles.index:
                 continue
             q = sim.quantiles.loc[kpi]
-            d = 2 if kpi in ("roi", "cpa") else 1 if kpi == "signed" else 0
+            d = 2 if kpi in ("roi", "cpa", "frequency") else 1 if kpi == "signed" else 0
             rows.append([kpi, _n(plan.totals.get(_PLANNED.get(kpi, kpi)), d), _n(q["p10"], 0 if d == 1 else d),
                          _n(q["p50"], 0 if d == 1 else d), _n(q["p90"], 0 if d == 1 else d)])
         lines += _table(header, rows)
