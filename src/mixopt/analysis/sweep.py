@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from mixopt.analysis.sweep_points import SweepPoint, SweepResult
 from mixopt.contract import RuleCheck, rule_check
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.fields import field_value, is_money, row_for, with_field
+from mixopt.scenario.outcomes import records_of
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
 from mixopt.solvers.types import (
@@ -215,7 +217,7 @@ class _PlanBook:
                 return dataclasses.replace(known.plan, scenario=scenario, checks=checks)
         plan = _plan_from_x(scenario, self._base, result.x, result.status, self._names, objective, self._options)
         if plan.status == result.status and plan.feasible:
-            records = plan.allocation.to_dict("records") if self._bands else []
+            records = records_of(plan.allocation) if self._bands else []
             self._mixes[key] = _Mix(plan, objective, records)
         return plan
 
@@ -233,25 +235,52 @@ class _Range:
         return self.low <= value <= self.high
 
 
+class _Solved:
+    """One main-goal solve of the walk; its tie-broken answer comes from the tie-break thread."""
+
+    def __init__(self, main: ArraysResult, final: Future[ArraysResult] | None) -> None:
+        self.main, self._final = main, final
+
+    @property
+    def status(self) -> SolveStatus:
+        return self.main.status
+
+    def result(self) -> ArraysResult:
+        return self.main if self._final is None else self._final.result()
+
+
 class _RowWalk:
-    """An exact sweep of one row's limit on one reused HiGHS engine (see the module notes)."""
+    """An exact sweep of one row's limit on one reused HiGHS engine (see the module notes).
+
+    The walk solves the main goal (and the marginal values) on this thread; the tie-break stages
+    and the plans are made in order on one second thread with its own engine, so they run while
+    the walk goes on. Which plan each point gets never depends on timing: the walk only reads its
+    own solves (a plateau starts where the main goal's answer stops using the limit, where the
+    tie-broken plan, which spends no more, is optimal too), and the second thread takes its work
+    in the order the walk gives it.
+    """
 
     def __init__(self, scenario: Scenario, field: str, arrays: LinearArrays, base: MixModel,
                  engine: ReusableHighs, options: SolverOptions) -> None:
         row = row_for(field)
         assert row is not None
         self.scenario, self.field, self.arrays, self.engine = scenario, field, arrays, engine
+        self.ties = ReusableHighs(arrays, options)  # used on the tie-break thread only
         self.name, self.upper = row[0], row[1] == "upper"
         self.row = engine.row_index(self.name)
         self.sign = -1.0 if scenario.objective.maximize else 1.0
         self.book = _PlanBook(base, arrays, field, options)
-        self.plateau: tuple[_Range, ArraysResult] | None = None  # the last tie-broken plan and where it is optimal
+        self.plateau: tuple[_Range, _Solved] | None = None  # the last optimum and where it is optimal
         self.ranges: list[_Range] = []  # every range of the limit with a known optimum
-        self.no_plan: tuple[float, ArraysResult] | None = None  # no plan at this limit, nor any tighter one
+        self.no_plan: tuple[float, _Solved] | None = None  # no plan at this limit, nor any tighter one
+        self.worker: ThreadPoolExecutor | None = None
+
+    def _bounds(self, value: float) -> tuple[float, float]:
+        lower, upper = self.arrays.row_lower[self.row], self.arrays.row_upper[self.row]
+        return (lower, value) if self.upper else (value, upper)
 
     def _set(self, value: float) -> None:
-        lower, upper = self.arrays.row_lower[self.row], self.arrays.row_upper[self.row]
-        self.engine.set_row_bounds(self.name, *((lower, value) if self.upper else (value, upper)))
+        self.engine.set_row_bounds(self.name, *self._bounds(value))
 
     def _range(self, value: float, x: np.ndarray, objective: float | None) -> _Range:
         used = float(self.arrays.row_activity(x)[self.row])
@@ -271,22 +300,35 @@ class _RowWalk:
     def _tighter(self, value: float, than: float) -> bool:
         return value <= than if self.upper else value >= than
 
-    def solve_point(self, value: float) -> tuple[ArraysResult, float | None]:
-        """The tie-broken optimum at ``value`` (reused from a plateau or a limit with no plan when exact)."""
+    def _tie_break(self, value: float, main: ArraysResult) -> ArraysResult:
+        """On the tie-break thread: the stages at ``value``, from the walk's main-goal answer there."""
+        self.ties.set_row_bounds(self.name, *self._bounds(value))
+        return self.ties.tie_break(main)
+
+    def _plan(self, scenario: Scenario, solved: _Solved, objective: float | None) -> Plan:
+        """On the tie-break thread, after the stages of ``solved`` (work is taken in order)."""
+        return self.book.plan_at(scenario, solved.result(), objective)
+
+    def solve_point(self, value: float) -> tuple[_Solved, float | None]:
+        """The optimum at ``value`` (reused from a plateau or a limit with no plan when exact); its
+        tie-broken answer follows on the tie-break thread."""
+        assert self.worker is not None
         if self.plateau is not None and self.plateau[0].covers(value):
             return self.plateau[1], self.plateau[0].objective
         if self.no_plan is not None and self._tighter(value, self.no_plan[0]):
             return self.no_plan[1], None
         self._set(value)
-        result = self.engine.solve(stages=True)
-        objective = None if result.objective is None else self.sign * result.objective
+        main = self.engine.solve(stages=False)
+        objective = None if main.objective is None else self.sign * main.objective
+        final = self.worker.submit(self._tie_break, value, main) if main.status == SolveStatus.OPTIMAL else None
+        solved = _Solved(main, final)
         self.plateau = None
-        if result.status == SolveStatus.OPTIMAL and result.x is not None:
-            self.plateau = (self._range(value, result.x, objective), result)
+        if main.status == SolveStatus.OPTIMAL and main.x is not None:
+            self.plateau = (self._range(value, main.x, objective), solved)
             self.ranges.append(self.plateau[0])
-        elif result.status == SolveStatus.INFEASIBLE:
-            self.no_plan = (value, result)
-        return result, objective
+        elif main.status == SolveStatus.INFEASIBLE:
+            self.no_plan = (value, solved)
+        return solved, objective
 
     def optimum_at(self, value: float) -> float | None:
         """The optimum (no tie-breaks) at ``value``: from a range already solved, else one solve
@@ -304,25 +346,17 @@ class _RowWalk:
         return objective
 
     def points(self, values: list[float], progress: Progress | None) -> list[SweepPoint]:
-        on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
-        money = is_money(self.field)
-        order = sorted(range(len(values)), key=lambda i: values[i], reverse=self.upper)
-        by_index: dict[int, SweepPoint] = {}
-        for count, index in enumerate(order):
-            value = values[index]
-            result, objective = self.solve_point(value)
-            plan = None
-            marginal = None
-            if result.status.has_plan:
-                plan = self.book.plan_at(with_field(self.scenario, self.field, value), result, objective)
-                if money and (value + 1000.0) not in on_grid:
-                    more = self.optimum_at(value + 1000.0)
-                    marginal = None if more is None else more - objective  # type: ignore[operator]
-            by_index[index] = SweepPoint(value, result.status, objective, plan, marginal)
-            if progress is not None:
-                progress(count + 1, len(values))
-        points = [by_index[i] for i in range(len(values))]
-        if not money:
+        worker = self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixopt-tie-break")
+        try:
+            walked = self._walk(values, progress, worker)
+            found = [(value, solved.result(), objective, None if plan is None else plan.result(), marginal)
+                     for value, solved, objective, plan, marginal in walked]
+        finally:
+            worker.shutdown(wait=True, cancel_futures=True)  # on an error or Ctrl-C: drop the queued work
+            self.worker = None
+        points = [SweepPoint(value, result.status, objective, plan, marginal)
+                  for value, result, objective, plan, marginal in found]
+        if not is_money(self.field):
             return points
         by_value = {p.value: p for p in points}
         return [
@@ -332,6 +366,28 @@ class _RowWalk:
             else p
             for p in points
         ]
+
+    def _walk(self, values: list[float], progress: Progress | None, worker: ThreadPoolExecutor
+              ) -> list[tuple[float, _Solved, float | None, Future[Plan] | None, float | None]]:
+        """Every point in walking order (loosest limit first), in the grid's order at the end."""
+        on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
+        money = is_money(self.field)
+        order = sorted(range(len(values)), key=lambda i: values[i], reverse=self.upper)
+        by_index: dict[int, tuple[float, _Solved, float | None, Future[Plan] | None, float | None]] = {}
+        for count, index in enumerate(order):
+            value = values[index]
+            solved, objective = self.solve_point(value)
+            plan = None
+            marginal = None
+            if solved.status.has_plan:
+                plan = worker.submit(self._plan, with_field(self.scenario, self.field, value), solved, objective)
+                if money and (value + 1000.0) not in on_grid:
+                    more = self.optimum_at(value + 1000.0)
+                    marginal = None if more is None else more - objective  # type: ignore[operator]
+            by_index[index] = (value, solved, objective, plan, marginal)
+            if progress is not None:
+                progress(count + 1, len(values))
+        return [by_index[i] for i in range(len(values))]
 
 
 def _mix_changes(field: str, points: Sequence[SweepPoint], scenario: Scenario) -> tuple[str, ...]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from mixopt.scenario.cells import Cell, Curve
@@ -170,10 +171,16 @@ def evaluate_mix(
     return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
 
 
+def _sum(column: pd.Series) -> float:
+    values = column.to_numpy()
+    # np.nansum is what pandas' Series.sum does on numbers (NaN as 0, numpy's summation), far cheaper
+    return float(np.nansum(values)) if values.dtype.kind in "biuf" else float(column.sum())
+
+
 def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float]:
     """Campaign totals and ratios (ROI, CPA, CPE) of a per-cell table."""
     sums = {
-        col: float(allocation[col].sum())
+        col: _sum(allocation[col])
         for col in (
             "creators", "posts", "invites", "expected_signed", "spend", "fees", "product_cost",
             "handling_cost", "reach", "impressions", "engagements", "conversions", "revenue", "commission",
@@ -181,7 +188,7 @@ def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float
     }
     # a table without unique reach (a roster plan's) counts its summed reach
     unique = allocation["unique_reach"] if "unique_reach" in allocation else None
-    sums["unique_reach"] = float(unique.sum()) if unique is not None and unique.notna().any() else sums["reach"]
+    sums["unique_reach"] = _sum(unique) if unique is not None and unique.notna().any() else sums["reach"]
     sums["frequency"] = _ratio(sums["impressions"], sums["unique_reach"])
     has_money = economics.average_order_value is not None
     profit = (
@@ -193,6 +200,14 @@ def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float
     sums["cpe"] = _ratio(sums["spend"], sums["engagements"])
     sums["cpm_reach"] = _ratio(1000 * sums["spend"], sums["reach"])
     return sums
+
+
+def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a table as plain dicts, as ``table.to_dict("records")`` gives them (Python
+    scalars), column by column instead of pandas' row-by-row access."""
+    names = list(table.columns)
+    columns = [table[name].tolist() for name in names]
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 class PostsGroup(NamedTuple):

@@ -217,8 +217,14 @@ class ReusableHighs:
         self._rows = {name: i for i, name in enumerate(arrays.row_names)}
         self._n_rows = len(arrays.row_names)
         self._all = np.arange(arrays.num_col, dtype=np.int32)
-        self._main = self._instance([])
+        self._main_instance: highspy.Highs | None = None  # made on first use: an engine may only break ties
         self._tie: highspy.Highs | None = None
+
+    @property
+    def _main(self) -> highspy.Highs:
+        if self._main_instance is None:
+            self._main_instance = self._instance([])
+        return self._main_instance
 
     def _instance(self, extra: list[tuple[np.ndarray, float]]) -> highspy.Highs:
         h = _new_highs(self.options, self.arrays.num_col, None)
@@ -238,7 +244,7 @@ class ReusableHighs:
         i = self._rows[name]
         self.row_lower[i], self.row_upper[i] = lower, upper
         inf = highspy.kHighsInf
-        for h in (self._main, self._tie):
+        for h in (self._main_instance, self._tie):
             if h is not None:
                 h.changeRowBounds(i, -inf if math.isinf(lower) else lower, inf if math.isinf(upper) else upper)
 
@@ -274,7 +280,18 @@ class ReusableHighs:
             if x is None:
                 status = SolveStatus.NOT_SOLVED
                 notes.append("the solver's answer failed the row check")
-        if stages and status == SolveStatus.OPTIMAL and len(arrays.costs) > 1:
+        if x is None or not status.has_plan:
+            return ArraysResult(status, None, None, None, None, tuple(notes))
+        main = ArraysResult(status, x, first.objective, first.bound, first.gap, tuple(notes))
+        return self.tie_break(main) if stages else main
+
+    def tie_break(self, main: ArraysResult) -> ArraysResult:
+        """The tie-break stages after ``main``, the checked main-goal answer at the current bounds
+        (from this engine, or from another engine of the same model at the same bounds: a sweep
+        breaks ties on a second thread while its walk goes on). Not optimal, no stages: ``main``."""
+        arrays = replace(self.arrays, row_lower=self.row_lower, row_upper=self.row_upper)
+        x, status, notes = main.x, main.status, list(main.notes)
+        if status == SolveStatus.OPTIMAL and len(arrays.costs) > 1:
             if self._tie is None:
                 self._tie = self._instance([(cost, math.inf) for cost in arrays.costs[:-1]])
                 # Presolve off here on any HiGHS: a tie-break stage picks among plans already held
@@ -296,9 +313,7 @@ class ReusableHighs:
                 x = candidate
             for stage in range(len(arrays.costs) - 1):
                 self._tie.changeRowBounds(self._n_rows + stage, -inf, inf)
-        if x is None or not status.has_plan:
-            return ArraysResult(status, None, None, None, None, tuple(notes))
-        return ArraysResult(status, x, first.objective, first.bound, first.gap, tuple(notes))
+        return replace(main, x=x, notes=tuple(notes))
 
 
 def cbc_path() -> str:

@@ -22,7 +22,7 @@ from mixopt.contract import (
 )
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.money import exact
-from mixopt.scenario.outcomes import totals_of
+from mixopt.scenario.outcomes import records_of, totals_of
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["RuleCheck", "check_mix", "exact_unique_reach"]
@@ -89,7 +89,7 @@ def check_mix(scenario: Scenario, cells: tuple[Cell, ...], allocation: pd.DataFr
     s = scenario
     cur = s.currency
     checks: list[RuleCheck] = []
-    records = allocation.to_dict("records")  # plain dicts: much faster than DataFrame row access
+    records = records_of(allocation)  # plain dicts: much faster than DataFrame row access
     by_key = {f"{row['tier']}.{row['platform']}": row for row in records}
     totals = totals_of(allocation, s.economics)
     # money as exact fractions of the decimals written: the checks hold to half a minor unit at any magnitude

@@ -11,7 +11,13 @@ from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.defaults import default_value
 from mixopt.scenario.money import MONEY_PARAMETERS
-from mixopt.scenario.outcomes import PostsGroup, evaluate_mix, posts_splits, totals_of
+from mixopt.scenario.outcomes import (
+    PostsGroup,
+    evaluate_mix,
+    posts_splits,
+    records_of,
+    totals_of,
+)
 from mixopt.scenario.schema import PARAMETERS, Scenario
 from mixopt.solvers.types import Solution, SolveStatus
 from mixopt.tier.check import check_mix
@@ -142,7 +148,7 @@ def _applied_default_notes(cells: tuple[Cell, ...]) -> list[str]:
 
 def _pool_notes(plan_allocation: pd.DataFrame, cells: tuple[Cell, ...]) -> list[str]:
     notes = []
-    for cell, row in zip(cells, plan_allocation.to_dict("records")):
+    for cell, row in zip(cells, records_of(plan_allocation)):
         if row["creators"] > 0 and row["creators"] >= cell.accepting_pool:
             notes.append(
                 f"{cell.key} uses its whole accepting pool ({cell.accepting_pool} creators = {cell.pool} on-brief x "
