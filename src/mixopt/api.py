@@ -12,6 +12,7 @@ from pathlib import Path
 from mixopt.contract import Marginal
 from mixopt.errors import InfeasibleError, SolverError
 from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.padding import find_roster_padding, roster_padding_text
 from mixopt.roster.plan import RosterPlan
 from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.cells import resolve_cells
@@ -110,9 +111,12 @@ def marginal_values(plan: Plan | RosterPlan, options: SolverOptions, *,
     return tuple(out)
 
 
-def padding_notes(plan: Plan, options: SolverOptions | None) -> tuple[str, ...]:
+def padding_notes(plan: Plan | RosterPlan, options: SolverOptions | None) -> tuple[str, ...]:
     """One note per cell with spend that adds nothing to the goal and only keeps a spend-share rule,
-    with what that rule costs (the goal given up: re-solved without the rule) when ``options`` are given."""
+    with what that rule costs (the goal given up: re-solved without the rule) when ``options`` are given.
+    A roster plan gets one note per rule kept, naming the creators (:mod:`mixopt.roster.padding`)."""
+    if isinstance(plan, RosterPlan):
+        return _roster_padding_notes(plan, options)
     out = []
     costs: dict[str, float | None] = {}
     for pad in find_padding(plan):
@@ -127,6 +131,25 @@ def padding_notes(plan: Plan, options: SolverOptions | None) -> tuple[str, ...]:
                                and plan.objective_value is not None else None)
             cost = costs[rule]
         out.append(padding_text(pad, plan.objective_label, plan.scenario.currency, cost))
+    return tuple(out)
+
+
+def _roster_padding_notes(plan: RosterPlan, options: SolverOptions | None) -> tuple[str, ...]:
+    """Padding of a roster plan; the rule's cost is the certified range of the optimum's change."""
+    out = []
+    costs: dict[str, tuple[float, float] | None] = {}
+    for pad in find_roster_padding(plan.scenario, plan.roster.table, plan.solution.chosen, plan.solution.posts):
+        cost = None
+        if options is not None and len(pad.rules) == 1:
+            rule = pad.rules[0].rule
+            if rule not in costs:
+                freer = without_share_rule(plan.scenario, rule)
+                other = (optimize_roster(freer, options, mip_gap=options.mip_gap, roster=plan.roster, reserves=False)
+                         if freer is not None else None)
+                costs[rule] = (_change_range(plan, other) if other is not None and other.status.has_plan
+                               and other.objective_value is not None and plan.objective_value is not None else None)
+            cost = costs[rule]
+        out.append(roster_padding_text(pad, plan.objective_label, plan.scenario.currency, cost))
     return tuple(out)
 
 
@@ -183,6 +206,8 @@ def optimize(
         found = optimize_roster(scenario, options, mip_gap=options.mip_gap, roster=roster)
         if explain and found.status.has_plan and found.feasible:
             found = dataclasses.replace(found, marginals=marginal_values(found, options, roster=roster))
+        if found.status.has_plan and found.feasible:
+            found = dataclasses.replace(found, notes=found.notes + padding_notes(found, options if explain else None))
         if require_plan and not found.status.has_plan:
             raise no_plan_error(found)
         return found

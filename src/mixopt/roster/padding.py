@@ -1,0 +1,208 @@
+"""Padding in a roster plan: chosen spend that adds nothing to the goal and is there only for a
+spend-share rule, named creator by creator.
+
+In roster mode the spend that can add nothing is a creator's posts above ``posts_per_creator``
+(extra posts add impressions and conversions, never reach) or a whole chosen creator whose
+contribution is nothing (a column goal of 0, an overlap group already at its audience). The
+search is exact, like tier mode's: every candidate choice is evaluated on the creator table and
+checked by the independent rule check.
+
+1. Tidy: spend that adds nothing and that no rule needs (the solve has no tie-break stage, so a
+   plan may carry some) is taken out first, most expensive post first, keeping every rule.
+2. For each chosen creator left, the fewest posts (then not choosing it) that keep the goal and
+   every rule but the spend-share rules; when that cheaper choice breaks a spend-share rule, the
+   difference is padding, kept only for the rules it breaks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mixopt.contract import RuleCheck
+from mixopt.roster.check import at_posts, check_roster_choice
+from mixopt.roster.model import roster_audiences, unique_reach_value
+from mixopt.scenario.schema import Scenario
+
+__all__ = ["RosterPadding", "find_roster_padding", "roster_padding_text", "goal_of_choice", "is_spend_share"]
+
+#: Creators named in one padding note before "and N more".
+NAMED = 5
+
+
+@dataclass(frozen=True)
+class RosterPadding:
+    """Spend by chosen creators that adds nothing to the goal and only keeps ``rules``."""
+
+    rules: tuple[RuleCheck, ...]  # the spend-share rules the plan without it breaks
+    ids: tuple[str, ...]  # the creators whose spend it is, in roster order
+    posts: int  # extra posts beyond what the goal needs
+    dropped: int  # of ``ids``, creators the goal does not need at all
+    spend: float  # exact amount, in the scenario's currency
+
+
+def is_spend_share(rule: str) -> bool:
+    """True for a share-of-spend rule (``tier_spend_share_max[micro]``), whose limit moves with spend."""
+    return "_spend_share_min[" in rule or "_spend_share_max[" in rule
+
+
+def goal_of_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray) -> float:
+    """The goal of a choice recomputed from the creator table (not from the solver): the KPI,
+    revenue, profit, value or column of the chosen creators at their posts."""
+    s = scenario
+    goal = s.objective.maximize
+    picked = at_posts(table, chosen, posts)
+    eco = s.economics
+    aov = eco.average_order_value or 0.0
+    spend = float(picked["spend"].sum())
+    conversions = float(picked["conversions"].sum())
+    figures = {k: float(picked[k].sum()) for k in ("reach", "impressions", "engagements")}
+    figures["conversions"] = conversions
+    figures["revenue"] = aov * conversions
+    figures["profit"] = (aov * eco.margin_rate - eco.commission_per_conversion) * conversions - spend
+    if goal == "unique_reach" or (goal == "value" and "unique_reach" in (s.objective.value_per_unit or {})):
+        figures["unique_reach"] = unique_reach_value(roster_audiences(s, table), chosen)
+    if goal == "value":
+        return float(sum(w * figures[k] for k, w in (s.objective.value_per_unit or {}).items()))
+    if goal == "column":
+        assert s.objective.column
+        return float(np.nan_to_num(picked[s.objective.column].to_numpy(dtype=float)).sum())
+    return figures[str(goal)]
+
+
+class _Choice:
+    """The plan's choice as it is trimmed: posts per creator (0 = not chosen)."""
+
+    def __init__(self, scenario: Scenario, table: pd.DataFrame, posts: np.ndarray) -> None:
+        self.s, self.table = scenario, table
+        self.posts = np.asarray(posts, dtype=np.int64).copy()
+        self.goal = self.goal_at(self.posts)
+
+    def goal_at(self, posts: np.ndarray) -> float:
+        return goal_of_choice(self.s, self.table, posts > 0, posts)
+
+    def checks_at(self, posts: np.ndarray) -> list[RuleCheck]:
+        return check_roster_choice(self.s, self.table, posts > 0, posts)
+
+    def keeps(self, i: int, level: int, *, shares: bool) -> bool:
+        """True when creator ``i`` at ``level`` posts keeps the goal and every rule (with
+        ``shares=False``, every rule but the spend-share rules)."""
+        trial = self.posts.copy()
+        trial[i] = level
+        if self.goal_at(trial) < self.goal - 1e-9 * max(1.0, abs(self.goal)):
+            return False
+        return all(c.holds or (not shares and is_spend_share(c.rule)) for c in self.checks_at(trial))
+
+    def fewest(self, i: int, base: int, *, shares: bool) -> int:
+        """The fewest posts (0: not chosen) creator ``i`` can make under :meth:`keeps`: a binary
+        search down to ``base`` posts (fewer posts only ever lower the goal and the spend, so the
+        levels that keep the rules are a range ending at the creator's own), then not choosing it."""
+        low, high = base, int(self.posts[i])
+        while low < high:
+            mid = (low + high) // 2
+            if self.keeps(i, mid, shares=shares):
+                high = mid
+            else:
+                low = mid + 1
+        if high == base and self.keeps(i, 0, shares=shares):
+            return 0
+        return high
+
+
+def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray | None,
+                        posts: np.ndarray | None) -> tuple[RosterPadding, ...]:
+    """Padding of a roster choice, one entry per set of spend-share rules it keeps (see the module)."""
+    s = scenario
+    assert s.roster is not None
+    if chosen is None or posts is None or s.objective.minimize == "spend":
+        return ()
+    bands = [*s.rules.tiers.values(), *s.rules.platforms.values()]
+    if not any(b.min_spend_share is not None or b.max_spend_share is not None for b in bands):
+        return ()  # padding is spend that only keeps a spend-share rule
+    choice = _Choice(s, table, np.where(chosen, posts, 0))
+    if not all(c.holds for c in choice.checks_at(choice.posts)):
+        return ()
+    base = s.roster.posts_per_creator
+    forced = table["must_include"].to_numpy(dtype=bool)
+    fee = table["fee_per_post"].to_numpy(dtype=float)
+    # candidates: creators with posts the goal may not need, or whose whole contribution may be nothing
+    candidates = []
+    for i in np.nonzero(choice.posts > 0)[0].tolist():
+        lower = choice.posts.copy()
+        lower[i] = base if choice.posts[i] > base else (choice.posts[i] if forced[i] else 0)
+        if lower[i] != choice.posts[i] and choice.goal_at(lower) >= choice.goal - 1e-9 * max(1.0, abs(choice.goal)):
+            candidates.append(i)
+    if not candidates:
+        return ()
+    candidates.sort(key=lambda i: (-fee[i], i))  # the most expensive posts leave first
+    for i in candidates:  # 1. tidy: what no rule needs
+        choice.posts[i] = choice.fewest(i, base, shares=True) if not forced[i] else max(
+            choice.fewest(i, base, shares=True), base)
+    spend_at = (lambda p: fee * p + np.where(p > 0, table["product_cost"].to_numpy(dtype=float)
+                                              + table["handling_cost"].to_numpy(dtype=float), 0.0))
+    found: dict[tuple[str, ...], list[tuple[int, int, bool, float, tuple[RuleCheck, ...]]]] = {}
+    for i in sorted(candidates):  # 2. what only a spend-share rule needs
+        now = int(choice.posts[i])
+        if now == 0:
+            continue
+        level = choice.fewest(i, base, shares=False)
+        if forced[i]:
+            level = max(level, base)
+        if level >= now:
+            continue
+        trial = choice.posts.copy()
+        trial[i] = level
+        broken = tuple(c for c in choice.checks_at(trial) if not c.holds)
+        if not broken or not all(is_spend_share(c.rule) for c in broken):
+            continue
+        saved = float(spend_at(choice.posts)[i] - spend_at(trial)[i])
+        key = tuple(c.rule for c in broken)
+        found.setdefault(key, []).append((i, now - level if level else now - base, level == 0, saved,
+                                          broken))
+    ids = table["id"].astype(str).to_numpy()
+    out = []
+    for key in sorted(found):
+        items = found[key]
+        out.append(RosterPadding(rules=items[0][4], ids=tuple(ids[i] for i, *_ in items),
+                                 posts=sum(p for _, p, _, _, _ in items), dropped=sum(1 for _, _, d, _, _ in items if d),
+                                 spend=math.fsum(x for _, _, _, x, _ in items)))
+    return tuple(out)
+
+
+def _keeps_text(check: RuleCheck) -> str:
+    """'keep micro under 60% of spend' from a spend-share rule's label."""
+    name, _, rest = check.label.partition(" at most ")
+    if rest:
+        return f"keep {name} under {rest}"
+    name, _, rest = check.label.partition(" at least ")
+    return f"keep {name} at {rest} or more" if rest else f"meet '{check.label}'"
+
+
+def roster_padding_text(pad: RosterPadding, goal: str, currency: str,
+                        cost: tuple[float, float] | None = None) -> str:
+    """One sentence: '1,230 USD of 12 extra posts by 4 creators (c1, c7, c9, c12) add no reach;
+    they keep micro under 60% of spend', with what the rule costs when known: the change of the
+    optimum re-solved without it, a range when the optima are certified within a gap."""
+    names = ", ".join(pad.ids[:NAMED]) + (f" and {len(pad.ids) - NAMED} more" if len(pad.ids) > NAMED else "")
+    parts = []
+    if pad.posts:
+        parts.append(f"{pad.posts} extra posts")
+    if pad.dropped:
+        parts.append(f"{pad.dropped} whole creators")
+    who = f"{len(pad.ids)} creator" + ("s" if len(pad.ids) != 1 else "")
+    keeps = " and ".join(_keeps_text(c) for c in pad.rules)
+    unit = currency if goal in ("revenue", "profit", "value") else goal
+    text = f"{pad.spend:,.0f} {currency} of {' and '.join(parts)} by {who} ({names}) add no {goal}; they {keeps}"
+    if cost is not None and len(pad.rules) == 1:
+        low, high = max(cost[0], 0.0), max(cost[1], 0.0)
+        if high <= 1e-6:
+            text += f"; re-solved without the rule the plan has no more {goal}"
+        elif abs(high - low) <= 1e-6 * max(1.0, abs(high)):
+            text += f"; the rule costs {high:,.0f} {unit} (re-solved without it)"
+        else:
+            text += (f"; the rule costs {low:,.0f} to {high:,.0f} {unit} (re-solved without it; both optima "
+                     "certified within the roster's gap)")
+    return text + "."
