@@ -177,15 +177,23 @@ def _sum(column: pd.Series) -> float:
     return float(np.nansum(values)) if values.dtype.kind in "biuf" else float(column.sum())
 
 
+_SUMMED = ("creators", "posts", "invites", "expected_signed", "spend", "fees", "product_cost",
+           "handling_cost", "reach", "impressions", "engagements", "conversions", "revenue", "commission")
+
+
+def _sums(table: pd.DataFrame, names: tuple[str, ...]) -> dict[str, float]:
+    """Column sums as ``_sum`` gives them, from one block of numbers (each column summed on its
+    own contiguous row, so numpy adds exactly as on the column alone)."""
+    try:
+        block = np.ascontiguousarray(table[list(names)].to_numpy(dtype=float).T)
+    except (TypeError, ValueError):
+        return {name: _sum(table[name]) for name in names}
+    return {name: float(np.nansum(block[i])) for i, name in enumerate(names)}
+
+
 def totals_of(allocation: pd.DataFrame, economics: Economics) -> dict[str, float]:
     """Campaign totals and ratios (ROI, CPA, CPE) of a per-cell table."""
-    sums = {
-        col: _sum(allocation[col])
-        for col in (
-            "creators", "posts", "invites", "expected_signed", "spend", "fees", "product_cost",
-            "handling_cost", "reach", "impressions", "engagements", "conversions", "revenue", "commission",
-        )
-    }
+    sums = _sums(allocation, _SUMMED)
     # a table without unique reach (a roster plan's) counts its summed reach
     unique = allocation["unique_reach"] if "unique_reach" in allocation else None
     sums["unique_reach"] = _sum(unique) if unique is not None and unique.notna().any() else sums["reach"]
@@ -206,8 +214,7 @@ def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a table as plain dicts, as ``table.to_dict("records")`` gives them (Python
     scalars), column by column instead of pandas' row-by-row access."""
     names = list(table.columns)
-    columns = [table[name].tolist() for name in names]
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    return [dict(zip(names, row)) for row in table.to_numpy(dtype=object).tolist()]
 
 
 class PostsGroup(NamedTuple):
