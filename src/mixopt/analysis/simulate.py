@@ -6,7 +6,9 @@ lognormal halves joined at the median, so P10, P50 and P90 match exactly; a spli
 at zero when the low value is 0). What varies and what moves together is in
 :mod:`mixopt.analysis.uncertainty`: contracted costs known, performance split into the
 uncertainty of the tier average (shared by a cell's creators, correlated across a platform)
-and creator-to-creator spread (drawn per creator, so it averages out). The plan's creators and
+and creator-to-creator spread (drawn per creator, so it averages out); a calibrated range of the
+tier average (``mean_low`` / ``mean_high`` from ``mixopt calibrate``) replaces the shared part
+for its cell. The plan's creators and
 posts are fixed; everything they deliver is recomputed per draw, vectorised. Sampling is seeded
 and the seed is recorded, so results repeat exactly.
 """
@@ -23,6 +25,7 @@ import pandas as pd
 from mixopt.analysis.uncertainty import (
     RATE_CAP,
     CellInvites,
+    average_ranges,
     cell_draws,
     fill_chance_drawn,
     invites_for_fill,
@@ -224,9 +227,14 @@ def simulate_plan(plan: Plan, samples: int = 10_000, seed: int = 0, *,
     fill_planned, fill = totals.pop("fill_planned"), totals.pop("fill")
     targets, within = target_chances(plan.scenario, totals)
     known = not plan.scenario.simulation.uncertain_costs
+    distribution = DISTRIBUTION if known else DISTRIBUTION_UNCERTAIN_COSTS
+    calibrated = sum(bool(c) for c in average_ranges(plan.scenario, cells))
+    if calibrated:
+        distribution += (f"; the tier average of {calibrated} tier and platform cell{'s' if calibrated > 1 else ''} "
+                         "drawn from its calibrated range (mean_low / mean_high)")
     return SimulationResult(samples=samples, seed=seed, quantiles=summarise_draws(totals, KPI_ROWS),
                             target_probability=targets, budget_probability=within,
-                            distribution=DISTRIBUTION if known else DISTRIBUTION_UNCERTAIN_COSTS, costs_known=known,
+                            distribution=distribution, costs_known=known,
                             invites=invites, fill_reachable=reachable,
                             fill_probability_planned=float(fill_planned.mean()), fill_probability_drawn=float(fill.mean()))
 

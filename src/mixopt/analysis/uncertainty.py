@@ -26,6 +26,16 @@ given the shared score (Gauss-Hermite quadrature over the own score) with a norm
 that variance divided by the number of creators (the central limit theorem; the error of one
 creator's spread is then under 1/sqrt(256) of a range).
 
+**Calibrated tier averages.** A performance assumption that carries ``mean_low`` / ``mean_high``
+(P10 / P90 of the tier average, written per cell by ``mixopt calibrate`` into its
+calibrated.yaml, read through ``assumptions_from:``; a scenario may write them too) replaces the
+split for that cell: the tier average is drawn through ``mean_low / base / mean_high`` at the
+shared score (``shared_share`` does not apply), and each creator multiplies it by a lognormal
+factor of mean 1 whose log spread is what the one-creator range ``low / high`` leaves once the
+average's is taken out (``s^2 = sigma_creator^2 - sigma_average^2`` on the log scale). Many
+creators of the cell then average to the calibrated band, centred on ``base``; a single creator
+keeps about its ``low / high``.
+
 **Acceptance.** Given the shared acceptance score, each invited creator signs independently
 with the cell's conditional mean rate, so the number who sign of ``k`` invited is binomial
 exactly; :func:`invites_for_fill` finds the fewest invites per cell with a joint chance of at
@@ -38,12 +48,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from mixopt.scenario.cells import Cell
+from mixopt.scenario.cells import Cell, override_keys
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["allocate_reserves", "EXACT_CREATORS", "PERFORMANCE", "COSTS", "RATE_CAP", "quantile_of", "platform_scores", "cell_draws",
+__all__ = ["average_ranges", "allocate_reserves", "EXACT_CREATORS", "PERFORMANCE", "COSTS", "RATE_CAP", "quantile_of", "platform_scores", "cell_draws",
            "plan_draws", "CellInvites", "invites_for_fill", "fill_chance_drawn"]
 
 _Z90 = 1.2815515655446004  # standard normal 90th percentile
@@ -76,6 +85,58 @@ def _value(cell: Cell, name: str, z: np.ndarray) -> np.ndarray:
     return values
 
 
+def _log_spread(low: float, base: float, high: float) -> float:
+    """The log-scale standard deviation of a split lognormal through low / base / high (both halves
+    averaged; the upper half alone when low is 0)."""
+    if base <= 0 or high <= 0:
+        return 0.0
+    if low > 0:
+        return math.log(high / low) / (2 * _Z90)
+    return max(math.log(high / base), 0.0) / _Z90
+
+
+def average_ranges(scenario: Scenario, cells: tuple[Cell, ...]) -> list[dict[str, tuple[float, float, float, float]]]:
+    """Per cell, the performance assumptions that carry a calibrated range of the tier average
+    (``mean_low`` / ``mean_high``, written by ``mixopt calibrate`` and read through
+    ``assumptions_from:``, or written in the scenario): ``(mean_low, base, mean_high, s)`` with
+    ``s`` the log spread left to one creator about the average (see the module notes)."""
+    out: list[dict[str, tuple[float, float, float, float]]] = []
+    for cell in cells:
+        found: dict[str, tuple[float, float, float, float]] = {}
+        for name in PERFORMANCE:
+            given = None
+            for key in override_keys(cell.tier, cell.platform):  # the most specific assumption wins
+                block = scenario.assumptions.get(key)
+                if block is not None and getattr(block, name) is not None:
+                    given = getattr(block, name)
+            if given is None or given.mean_low is None or given.mean_high is None:
+                continue
+            low, base, high = cell.ranges[name]
+            if not given.mean_low <= base <= given.mean_high:
+                continue
+            spread = _log_spread(low, base, high) ** 2 - _log_spread(given.mean_low, base, given.mean_high) ** 2
+            found[name] = (float(given.mean_low), float(base), float(given.mean_high), math.sqrt(max(spread, 0.0)))
+        out.append(found)
+    return out
+
+
+def _creator_value(cell: Cell, name: str, shared: np.ndarray, own: np.ndarray | float, w: float,
+                   spread: tuple[float, float, float, float] | None) -> np.ndarray:
+    """One creator's value of ``name`` at its cell's shared score and its own score.
+
+    Without a calibrated average: the creator's range at ``sqrt(w) shared + sqrt(1 - w) own``.
+    With one (``spread`` from :func:`average_ranges`): the tier average at the shared score through
+    ``mean_low / base / mean_high``, times the creator's own lognormal factor of mean 1 and log
+    spread ``s``."""
+    if spread is None:
+        return _value(cell, name, math.sqrt(w) * shared + math.sqrt(1 - w) * own)
+    mean_low, base, mean_high, s = spread
+    values = quantile_of(mean_low, base, mean_high, shared) * np.exp(s * np.asarray(own) - s * s / 2)
+    if name in RATE_CAP:
+        values = np.clip(values, 1e-12 if name == "acceptance_rate" else 0.0, RATE_CAP[name])
+    return values
+
+
 def platform_scores(platforms: list[str], names: tuple[str, ...], samples: int, rng: np.random.Generator,
                     rho: float) -> dict[str, np.ndarray]:
     """Shared cell scores with a platform-wide part: one (samples, cells) block per name."""
@@ -101,16 +162,17 @@ def cell_draws(cells: tuple[Cell, ...], samples: int, rng: np.random.Generator, 
     shared = platform_scores([c.platform for c in cells], PERFORMANCE, samples, rng, settings.platform_correlation)
     other = {name: rng.standard_normal((samples, len(cells))) for name in (*COSTS, "pool")}
     w = settings.shared_share
+    spreads = average_ranges(scenario, cells)
     out: dict[str, np.ndarray] = {}
     for name in PERFORMANCE:
         columns = []
         for j, cell in enumerate(cells):
-            a = math.sqrt(w) * shared[name][:, j]
+            z = shared[name][:, j]
             if average:
-                grid = _value(cell, name, a[:, None] + math.sqrt(1 - w) * _NODES[None, :])
+                grid = _creator_value(cell, name, z[:, None], _NODES[None, :], w, spreads[j].get(name))
                 columns.append(grid @ _WEIGHTS)
             else:
-                columns.append(_value(cell, name, a))
+                columns.append(_creator_value(cell, name, z, 0.0, w, spreads[j].get(name)))
         out[name] = np.stack(columns, axis=1)
     for name in (*COSTS, "pool"):
         drawn = name == "pool" or settings.uncertain_costs
@@ -122,8 +184,9 @@ def cell_draws(cells: tuple[Cell, ...], samples: int, rng: np.random.Generator, 
     return out
 
 
-def _moments(cell: Cell, name: str, a: np.ndarray, own: float) -> tuple[np.ndarray, np.ndarray]:
-    grid = _value(cell, name, a[:, None] + own * _NODES[None, :])
+def _moments(cell: Cell, name: str, z: np.ndarray, w: float,
+             spread: tuple[float, float, float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    grid = _creator_value(cell, name, z[:, None], _NODES[None, :], w, spread)
     return grid @ _WEIGHTS, (grid * grid) @ _WEIGHTS
 
 
@@ -140,15 +203,17 @@ def plan_draws(cells: tuple[Cell, ...], creators: np.ndarray, samples: int, rng:
     out = {name: base[name] for name in (*COSTS, "pool", "acceptance_rate")}
     for key in ("reach_per_creator", "engagements_per_creator", "conversions_per_creator"):
         out[key] = np.zeros((samples, len(cells)))
-    own_w = math.sqrt(1 - w)
+    spreads = average_ranges(scenario, cells)
     for j, cell in enumerate(cells):
         n = int(round(float(creators[j])))
         per_view = cell.engagement_rate_per == "views"
-        a = {name: math.sqrt(w) * shared[name][:, j] for name in PERFORMANCE}
+        a = {name: shared[name][:, j] for name in PERFORMANCE}
+        spread = spreads[j]
         if n <= 0:
             continue
         if n <= EXACT_CREATORS:
-            v = {name: _value(cell, name, a[name][:, None] + own_w * rng.standard_normal((samples, n)))
+            v = {name: _creator_value(cell, name, a[name][:, None], rng.standard_normal((samples, n)), w,
+                                      spread.get(name))
                  for name in ("typical_followers", "reach_rate", "engagement_rate", "conversion_rate")}
             reach = v["typical_followers"] * v["reach_rate"]
             rate = v["engagement_rate"] * (v["reach_rate"] if per_view else 1.0)
@@ -156,9 +221,10 @@ def plan_draws(cells: tuple[Cell, ...], creators: np.ndarray, samples: int, rng:
             out["reach_per_creator"][:, j] = reach.mean(axis=1)
             out["engagements_per_creator"][:, j] = engagements.mean(axis=1)
             out["conversions_per_creator"][:, j] = (engagements * v["conversion_rate"]).mean(axis=1)
-            out["acceptance_rate"][:, j] = _moments(cell, "acceptance_rate", a["acceptance_rate"], own_w)[0]
+            out["acceptance_rate"][:, j] = _moments(cell, "acceptance_rate", a["acceptance_rate"], w,
+                                                    spread.get("acceptance_rate"))[0]
             continue
-        m = {name: _moments(cell, name, a[name], own_w) for name in PERFORMANCE}
+        m = {name: _moments(cell, name, a[name], w, spread.get(name)) for name in PERFORMANCE}
         noise = rng.standard_normal(samples) / math.sqrt(n)  # one error for the cell's KPIs (they share creators)
         factors = {"reach_per_creator": ("typical_followers", "reach_rate"),
                    "engagements_per_creator": ("typical_followers", "engagement_rate"),
@@ -222,6 +288,10 @@ class CellInvites:
 
 
 def _fill(needed: int, invites: int, rate: float | np.ndarray) -> float | np.ndarray:
+    from scipy import (
+        stats,  # imported here: it takes a second, and a solve never needs it
+    )
+
     return stats.binom.sf(needed - 1, invites, rate) if needed > 0 else np.ones_like(rate, dtype=float)
 
 
