@@ -32,6 +32,7 @@ from mixopt.analysis.sweep_points import SweepPoint, SweepResult
 from mixopt.contract import RuleCheck, rule_check
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.fields import field_value, is_money, row_for, with_field
+from mixopt.scenario.money import exact, exact_dot, half_unit
 from mixopt.scenario.outcomes import records_of
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
@@ -203,9 +204,10 @@ class _PlanBook:
     def __init__(self, base: MixModel, arrays: LinearArrays, field: str, options: SolverOptions) -> None:
         position = {name: i for i, name in enumerate(arrays.names)}
         self._columns = [position[v.name] for v in (*base.creators.values(), *base.posts.values())]
-        self._base, self._names, self._field, self._options = base, arrays.names, field, options
+        self._base, self._names, self._field, self.options = base, arrays.names, field, options
         self._bands = field.startswith("rules.") and field != "rules.max_creators"
         self._mixes: dict[tuple[Any, ...], _Mix] = {}
+        self.alone: set[int] = set()  # plans solved on their own (ids): their status and objective rule
 
     def plan_at(self, scenario: Scenario, result: ArraysResult, objective: float | None) -> Plan:
         assert result.x is not None
@@ -215,11 +217,18 @@ class _PlanBook:
             checks = recheck(known.plan.checks, scenario, self._field, known.records, known.plan.totals)
             if checks is not None and all(c.holds for c in checks):
                 return dataclasses.replace(known.plan, scenario=scenario, checks=checks)
-        plan = _plan_from_x(scenario, self._base, result.x, result.status, self._names, objective, self._options)
+        plan = _plan_from_x(scenario, self._base, result.x, result.status, self._names, objective, self.options)
         if plan.status == result.status and plan.feasible:
             records = records_of(plan.allocation) if self._bands else []
             self._mixes[key] = _Mix(plan, objective, records)
-        return plan
+            return plan
+        # The engine's plan breaks a rule the exact check holds to half a minor unit (a budget in the
+        # billions, within the solver's relative tolerance): this point is solved on its own, with
+        # the money repair a single solve has (tier.solve), so it shows what a single solve shows.
+        model = build_model(scenario)
+        alone = make_plan(model, solve(model, self.options))
+        self.alone.add(id(alone))
+        return alone
 
 
 @dataclass(frozen=True)
@@ -342,8 +351,31 @@ class _RowWalk:
         more = self.engine.solve(stages=False, start=self._start_for(value))
         objective = None if more.objective is None else self.sign * more.objective
         if more.status == SolveStatus.OPTIMAL and more.x is not None:
+            if not self._holds_exactly(more.x, value):
+                return self._optimum_alone(value)
             self.ranges.append(self._range(value, more.x, objective))
         return objective
+
+    def _holds_exactly(self, x: np.ndarray, value: float) -> bool:
+        """Whether the swept money row holds at ``value`` to half a minor unit, in exact fractions
+        of its coefficients and ``x``'s whole columns (a solver's relative tolerance on a limit in
+        the billions is many units)."""
+        if not is_money(self.field):
+            return True
+        a = self.arrays
+        start, stop = a.starts[self.row], a.starts[self.row + 1]
+        columns = a.index[start:stop]
+        if not a.integer[columns].all():
+            return True  # a row with continuous columns: the plan check at the point is the judge
+        activity = exact_dot(a.value[start:stop], np.round(x[columns]))
+        half = half_unit(self.scenario.currency)
+        return activity <= exact(value) + half if self.upper else activity >= exact(value) - half
+
+    def _optimum_alone(self, value: float) -> float | None:
+        """The optimum at ``value`` from a single solve with the money repair (no tie-breaks)."""
+        model = build_model(with_field(self.scenario, self.field, value))
+        plan = make_plan(model, solve(model, dataclasses.replace(self.book.options, tie_break=False)))
+        return plan.objective_value if plan.status.has_plan else None
 
     def points(self, values: list[float], progress: Progress | None) -> list[SweepPoint]:
         worker = self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixopt-tie-break")
@@ -355,6 +387,7 @@ class _RowWalk:
             worker.shutdown(wait=True, cancel_futures=True)  # on an error or Ctrl-C: drop the queued work
             self.worker = None
         points = [SweepPoint(value, result.status, objective, plan, marginal)
+                  if plan is None or id(plan) not in self.book.alone else self._solved_alone(value, plan)
                   for value, result, objective, plan, marginal in found]
         if not is_money(self.field):
             return points
@@ -366,6 +399,18 @@ class _RowWalk:
             else p
             for p in points
         ]
+
+    def _solved_alone(self, value: float, plan: Plan) -> SweepPoint:
+        """A point whose plan was solved on its own (see ``_PlanBook.plan_at``): its status and
+        objective are that solve's, and so is the value of 1,000 more (solved on its own too)."""
+        marginal = None
+        if is_money(self.field) and plan.status.has_plan and plan.objective_value is not None:
+            more_model = build_model(with_field(self.scenario, self.field, value + 1000.0))
+            more = make_plan(more_model, solve(more_model, dataclasses.replace(self.book.options, tie_break=False)))
+            if more.status.has_plan and more.objective_value is not None:
+                marginal = more.objective_value - plan.objective_value
+        return SweepPoint(value, plan.status, plan.objective_value if plan.status.has_plan else None,
+                          plan if plan.status.has_plan else None, marginal)
 
     def _walk(self, values: list[float], progress: Progress | None, worker: ThreadPoolExecutor
               ) -> list[tuple[float, _Solved, float | None, Future[Plan] | None, float | None]]:

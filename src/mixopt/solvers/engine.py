@@ -259,11 +259,12 @@ class ReusableHighs:
         h.run()
         return _read_highs(h, bool(self.arrays.integer.any()) and not self.relax, self.options)
 
-    def _checked(self, arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
+    def _checked(self, arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarray, float]],
+                 cost: np.ndarray) -> np.ndarray | None:
         if self.relax:
             return None if _violations(replace(arrays, integer=np.zeros_like(arrays.integer)), x, extra) else x
-        x = np.where(arrays.integer, np.round(x), x)
-        return None if _violations(arrays, x, extra) else x
+        x, broken = rounded(arrays, x, cost, extra, self.options)
+        return None if broken else x
 
     def solve(self, *, stages: bool = True, start: np.ndarray | None = None) -> ArraysResult:
         """Solve with the current bounds: the main goal, then (optionally) the tie-break stages.
@@ -276,7 +277,7 @@ class ReusableHighs:
         first = self._run(self._main, None, start)
         x, status, notes = first.x, first.status, []
         if x is not None and status.has_plan:
-            x = self._checked(arrays, x, [])
+            x = self._checked(arrays, x, [], arrays.costs[0])
             if x is None:
                 status = SolveStatus.NOT_SOLVED
                 notes.append("the solver's answer failed the row check")
@@ -306,7 +307,7 @@ class ReusableHighs:
                 extra.append((arrays.costs[stage - 1], limit))
                 self._tie.changeRowBounds(self._n_rows + stage - 1, -inf, limit)
                 result = self._run(self._tie, arrays.costs[stage], x)
-                candidate = None if result.x is None or not result.status.has_plan else self._checked(arrays, result.x, extra)
+                candidate = None if result.x is None or not result.status.has_plan else self._checked(arrays, result.x, extra, arrays.costs[stage])
                 if candidate is None:
                     notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' stopped early; plan kept from before it")
                     break
@@ -388,6 +389,30 @@ def _solve_cbc(
     return _RawResult(status, x, objective, objective if status == SolveStatus.OPTIMAL else None, gap)
 
 
+def rounded(arrays: LinearArrays, x: np.ndarray, cost: np.ndarray, extra: list[tuple[np.ndarray, float]],
+            options: SolverOptions) -> tuple[np.ndarray, list[str]]:
+    """``x`` with its whole-number columns rounded, and the rows, bounds and stage limits it breaks.
+
+    A solver may hold a whole column a hair above 0 (within its integrality tolerance) with a
+    continuous column riding on it (reach of 3e-8 creators); rounded, that plan breaks the row
+    tying them. Then the continuous columns are solved again with the rounded whole columns held
+    fixed (an LP, same objective): the mix is the solver's, only the bookkeeping is redone.
+    """
+    fixed = np.where(arrays.integer, np.round(x), x)
+    broken = _violations(arrays, fixed, extra)
+    if not broken or not arrays.integer.any() or arrays.integer.all():
+        return fixed, broken
+    held = replace(arrays, col_lower=np.where(arrays.integer, fixed, arrays.col_lower),
+                   col_upper=np.where(arrays.integer, fixed, arrays.col_upper),
+                   integer=np.zeros_like(arrays.integer))
+    polished = _solve_highs(held, cost, extra, replace(options, time_limit_s=None), None)
+    if polished.x is None or polished.status != SolveStatus.OPTIMAL:
+        return fixed, broken
+    candidate = np.where(arrays.integer, fixed, polished.x)
+    again = _violations(arrays, candidate, extra)
+    return (candidate, again) if not again else (fixed, broken)
+
+
 def _violations(arrays: LinearArrays, x: np.ndarray, extra: list[tuple[np.ndarray, float]]) -> list[str]:
     """Rows, bounds or integrality that ``x`` breaks (PuLP issue #711: never trust a status alone)."""
     found = []
@@ -437,8 +462,7 @@ def solve_arrays(arrays: LinearArrays, options: SolverOptions | None = None) -> 
     x = first.x
     status = first.status
     if x is not None and status.has_plan:
-        x = np.where(arrays.integer, np.round(x), x)
-        broken = _violations(arrays, x, [])
+        x, broken = rounded(arrays, x, arrays.costs[0], [], options)
         if broken:
             notes.append("the solver's answer broke " + ", ".join(broken[:5]) + "; no plan is reported")
             status, x = SolveStatus.NOT_SOLVED, None
@@ -453,8 +477,8 @@ def solve_arrays(arrays: LinearArrays, options: SolverOptions | None = None) -> 
         if result.x is None or not result.status.has_plan:
             notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' stopped early; plan kept from before it")
             break
-        candidate = np.where(arrays.integer, np.round(result.x), result.x)
-        if _violations(arrays, candidate, extra):
+        candidate, broken = rounded(arrays, result.x, arrays.costs[stage], extra, options)
+        if broken:
             notes.append(f"tie-break stage '{arrays.stage_labels[stage]}' answer rejected by the check")
             break
         x = candidate
