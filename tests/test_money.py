@@ -67,10 +67,10 @@ def test_a_tier_plan_never_spends_a_cent_over_its_budget_at_any_magnitude(budget
     assert plan.status.has_plan and plan.feasible
     assert _exact_spend(plan) <= exact(budget)
     best = _best_by_enumeration(float(budget), fee_nano, fee_micro)
-    if plan.status is SolveStatus.OPTIMAL:
-        assert plan.objective_value == pytest.approx(best, rel=1e-9)
-    else:  # the status says why: proven within its gap of the best possible
-        assert plan.gap is not None and plan.objective_value >= (1 - plan.gap) * best - 1e-6
+    # proven, not merely kept: the bound counts exact plans only (money rows held digit by digit)
+    assert plan.status is SolveStatus.OPTIMAL and plan.gap == 0.0
+    assert plan.objective_value == pytest.approx(best, rel=1e-9)
+    assert plan.bound == pytest.approx(best, rel=1e-9)
 
 
 def _roster_scenario(tmp_path: Path, budget: float, fees: list[float], currency: str = "IDR") -> mixopt.Scenario:

@@ -6,7 +6,11 @@ the caller re-checks each money rule exactly (the independent rule check, in fra
 decimals written) and, if one is broken, tightens that row by what the plan overshot (doubled
 each round) and solves again. The first solve's bound is still a bound on every exact plan (its
 rows were only ever looser), so the repaired plan is labelled optimal only when it reaches that
-bound, otherwise feasible with the gap to it: the status never claims more than was proven.
+bound. When it does not (the bound counts plans a few cents over a limit the solver cannot tell
+from it), the model is solved once more with the money rows rewritten digit by digit
+(:mod:`mixopt.solvers.exact_rows`): whole-number rows a solver holds exactly, whose bound is
+over the exact plans only. The plan is optimal when it reaches that bound, otherwise feasible
+with the gap to the better of the bounds: the status never claims more than was proven.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from mixopt.scenario.money import minor_digits, minor_unit
 from mixopt.solvers.engine import solve_arrays
+from mixopt.solvers.exact_rows import with_exact_rows
 from mixopt.solvers.types import ArraysResult, LinearArrays, SolverOptions, SolveStatus
 
 __all__ = ["Overshoot", "tightened", "add_cuts", "repair_money", "REPAIR_ROUNDS", "STRICT_TOLERANCE", "within_bound"]
@@ -103,14 +108,18 @@ def repair_money(
             return second, notes
     cuts: dict[tuple[str, str], float] = {}
     unit = float(minor_unit(currency))
+    money_rows = {item.row for item in found}
     for round_index in range(REPAIR_ROUNDS):
         add_cuts(cuts, found, round_index, unit, arrays)
         result = solve_arrays(tightened(arrays, cuts), strict)
         if result.x is None or not result.status.has_plan or result.objective is None:
             break
         found = overshoots(result.x)
+        money_rows |= {item.row for item in found}
         if found:
             continue
+        if not within_bound(result.objective, bound):
+            result, bound = _proven_exactly(arrays, strict, result, bound, money_rows, overshoots)
         if within_bound(result.objective, bound):
             return replace(result, bound=bound, gap=result.gap if result.status == SolveStatus.FEASIBLE else 0.0), notes
         gap = None if bound is None else max(result.objective - bound, 0.0) / max(abs(result.objective), 1e-9)
@@ -120,3 +129,23 @@ def repair_money(
         return replace(result, status=SolveStatus.FEASIBLE, bound=bound, gap=gap), notes
     notes.append("no plan keeping every money rule exactly was found after tightening; none is reported")
     return ArraysResult(SolveStatus.NOT_SOLVED, None, None, None, None, tuple(notes)), notes
+
+
+def _proven_exactly(arrays: LinearArrays, options: SolverOptions, result: ArraysResult, bound: float | None,
+                    rows: set[str], overshoots: Callable[[np.ndarray], list[Overshoot]]) -> tuple[ArraysResult, float | None]:
+    """The repaired ``result`` and the better bound, after one solve with the money ``rows`` held
+    exactly (digit rows: a relaxation of the exact rules only, so its bound is valid). A plan of
+    that solve that keeps every money rule and is better replaces ``result``."""
+    exact_arrays = with_exact_rows(arrays, rows)
+    if exact_arrays is None:
+        return result, bound
+    proof = solve_arrays(exact_arrays, replace(options, tie_break=False))
+    if proof.bound is None or proof.x is None or not proof.status.has_plan:
+        return result, bound
+    bound = proof.bound if bound is None else max(bound, proof.bound)
+    x = proof.x[: arrays.num_col]
+    assert result.objective is not None
+    objective = float(arrays.costs[0] @ x)
+    if objective < result.objective - 1e-9 * max(1.0, abs(result.objective)) and not overshoots(x):
+        result = replace(result, x=x, objective=objective)
+    return result, bound
