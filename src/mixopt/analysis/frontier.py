@@ -28,7 +28,7 @@ from mixopt.solvers.engine import ReusableHighs, solver_version
 from mixopt.solvers.types import Solution, SolverOptions, SolveStatus
 from mixopt.tier.model import build_model
 from mixopt.tier.plan import Plan, make_plan
-from mixopt.tier.solve import to_arrays
+from mixopt.tier.solve import money_overshoots, to_arrays
 
 __all__ = ["FrontierPoint", "FrontierResult", "trace_frontier", "FLOOR_KPIS", "GOAL_KPIS"]
 
@@ -169,14 +169,19 @@ def trace_frontier(
         engine.set_row_bounds(row, max(floor, getattr(scenario.targets, x) or 0.0), upper)
         result = engine.solve(stages=True)
         plan = None
+        status = result.status
         if result.status.has_plan and result.x is not None:
             values = dict(zip(arrays.names, map(float, result.x)))
             solution = Solution(result.status, values, -result.objective if result.objective is not None else None,
                                 None, result.gap, options.solver, solver_version(options.solver), 0.0)
-            plan = make_plan(dataclasses.replace(model, scenario=_retarget(scenario, y, x, floor)), solution)
+            point = dataclasses.replace(model, scenario=_retarget(scenario, y, x, floor))
+            plan = make_plan(point, solution)
+            if money_overshoots(point, result.x, arrays.names):
+                plan = _held_exactly(scenario, y, x, floor, options)  # the point's own solve, with the money repair
+                status = SolveStatus.NOT_SOLVED if plan is None else plan.status
         out.append(FrontierPoint(
             floor=floor,
-            status=result.status,
+            status=status,
             x_value=None if plan is None else float(plan.totals[x]),
             y_value=None if plan is None else float(plan.totals[y]),
             plan=plan,
@@ -184,6 +189,17 @@ def trace_frontier(
         if progress is not None:
             progress(i + 1, len(floors))
     return FrontierResult(scenario, x, y, tuple(out), options.solver, solver_version(options.solver))
+
+
+def _held_exactly(scenario: Scenario, y: str, x: str, floor: float, options: SolverOptions) -> Plan | None:
+    """A frontier point whose reusable solve broke a money rule beyond half a minor unit (the
+    solver's tolerance at a huge budget), solved on its own with the money repair: its plan keeps
+    every money rule exactly and its status says what was proven, or the point has no plan."""
+    from mixopt.tier.solve import solve
+
+    model = build_model(_retarget(scenario, y, x, floor))
+    plan = make_plan(model, solve(model, options))
+    return plan if plan.status.has_plan and plan.feasible else None
 
 
 def _certified(plan: RosterPlan, bound: float | None, target_gap: float) -> RosterPlan:
