@@ -63,7 +63,7 @@ def test_a_roster_plan_names_the_creators_whose_extra_posts_only_keep_micro_unde
     assert plan.objective_value == pytest.approx(_best(True), abs=1e-6)
     notes = _padding_notes(plan)
     assert len(notes) == 1, plan.notes
-    found = re.match(r"([\d,]+) USD of (\d+) extra posts by (\d+) creators? \(([\w, ]+)\) add no reach; they keep "
+    found = re.match(r"([\d,]+) USD of (\d+) extra posts? by (\d+) creators? \(([\w, ]+)\) add no reach; they keep "
                      r"micro under 60% of spend; the rule costs ([\d,]+) reach \(re-solved without it\)\.$", notes[0])
     assert found, notes[0]
     amount, extra, named = float(found[1].replace(",", "")), int(found[2]), found[4].split(", ")
@@ -109,3 +109,46 @@ def test_roster_padding_is_reported_without_its_cost_when_marginal_values_are_sk
     plan = mixopt.optimize(_scenario(tmp_path, "{max_spend_share: 0.6}"), explain=False)
     notes = _padding_notes(plan)
     assert len(notes) == 1 and notes[0].endswith("they keep micro under 60% of spend.")
+
+
+def test_creators_that_add_nothing_to_the_goal_are_named_when_only_a_spend_share_rule_needs_them(
+        tmp_path: Path) -> None:
+    # maximise a column that only micro creators score (10 each): nano creators add nothing, yet
+    # micro at most 60% of spend needs their spend; posts fixed at one per creator
+    rows = ["id,platform,followers,fee_per_post,product_cost,handling_cost,engagement_rate,conversion_rate,"
+            "reach_rate,score"]
+    rows += [f"{i},instagram,{f},{fee},0,0,0.05,0.02,0.3,{10 if i.startswith('m') else 0}" for i, f, fee in CREATORS]
+    (tmp_path / "creators.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        f"name: padding\ncurrency: USD\nbudget: {BUDGET}\nobjective: {{maximize: column, column: score}}\n"
+        "platforms: [instagram]\nrules:\n  tiers:\n    micro: {max_spend_share: 0.6}\n"
+        "roster:\n  file: creators.csv\n  mip_gap: 0\n", encoding="utf-8")
+    s = mixopt.load_scenario(tmp_path / "s.yaml")
+    plan = mixopt.optimize(s)
+    notes = _padding_notes(plan)
+    assert len(notes) == 1, plan.notes
+    found = re.match(r"([\d,]+) USD of (\d+) creators? \(([\w, ]+)\) add no score; they keep micro under 60% of "
+                     r"spend; the rule costs ([\d,]+) score \(re-solved without it\)\.$", notes[0])
+    assert found, notes[0]
+    named = found[3].split(", ")
+    assert int(found[2]) == len(named) and all(i.startswith("n") for i in named)
+    fee = {i: f for i, _, f in CREATORS}
+    assert float(found[1].replace(",", "")) == sum(fee[i] for i in named)
+    # brute force over every choice of creators: the best score with and without the rule
+    ids = [c[0] for c in CREATORS]
+
+    def best(rule: bool) -> int:
+        top = 0
+        for pick in itertools.product((0, 1), repeat=len(ids)):
+            spend = sum(fee[i] for i, p in zip(ids, pick) if p)
+            micro = sum(fee[i] for i, p in zip(ids, pick) if p and i.startswith("m"))
+            if spend <= BUDGET and (not rule or 10 * micro <= 6 * spend):
+                top = max(top, 10 * sum(p for i, p in zip(ids, pick) if i.startswith("m")))
+        return top
+
+    assert plan.objective_value == best(True)
+    # without the named creators the score is the same and only the share rule breaks
+    chosen = plan.roster.table["id"].isin(set(plan.selected["id"]) - set(named)).to_numpy()
+    lean = check_roster_choice(s, plan.roster.table, chosen, chosen.astype(int))
+    assert [c.rule for c in lean if not c.holds] == ["tier_spend_share_max[micro]"]
+    assert f"the rule costs {best(False) - best(True):,} score" in notes[0]

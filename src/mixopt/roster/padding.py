@@ -187,15 +187,14 @@ def roster_padding_text(pad: RosterPadding, goal: str, currency: str,
     they keep micro under 60% of spend', with what the rule costs when known: the change of the
     optimum re-solved without it, a range when the optima are certified within a gap."""
     names = ", ".join(pad.ids[:NAMED]) + (f" and {len(pad.ids) - NAMED} more" if len(pad.ids) > NAMED else "")
-    parts = []
-    if pad.posts:
-        parts.append(f"{pad.posts} extra posts")
-    if pad.dropped:
-        parts.append(f"{pad.dropped} whole creators")
+    posts = f"{pad.posts} extra post" + ("s" if pad.posts != 1 else "")
+    whole = f"{pad.dropped} creator" + ("s" if pad.dropped != 1 else "")
     who = f"{len(pad.ids)} creator" + ("s" if len(pad.ids) != 1 else "")
+    what = (f"{whole} ({names})" if not pad.posts else f"{posts} by {who} ({names})" if not pad.dropped
+            else f"{posts} and {pad.dropped} whole {'creator' if pad.dropped == 1 else 'creators'} ({names})")
     keeps = " and ".join(_keeps_text(c) for c in pad.rules)
     unit = currency if goal in ("revenue", "profit", "value") else goal
-    text = f"{pad.spend:,.0f} {currency} of {' and '.join(parts)} by {who} ({names}) add no {goal}; they {keeps}"
+    text = f"{pad.spend:,.0f} {currency} of {what} add no {goal}; they {keeps}"
     if cost is not None and len(pad.rules) == 1:
         low, high = max(cost[0], 0.0), max(cost[1], 0.0)
         if high <= 1e-6:
