@@ -64,7 +64,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from mixopt.scenario.cells import resolve_cells
 from mixopt.scenario.results import ResultsTable
@@ -250,6 +249,8 @@ def _pooled(d: np.ndarray, dof: np.ndarray, prior_d: np.ndarray) -> np.ndarray:
 
 def _t_factor(dof: np.ndarray) -> np.ndarray:
     """(t / z)^2 at the 90th percentile: the small-sample widening of a normal interval."""
+    from scipy import stats  # noqa: I001  (imported here: a second to import, and a solve never needs it)
+
     return (stats.t.ppf(0.9, np.maximum(dof, 1.0)) / Z90) ** 2
 
 
@@ -293,6 +294,8 @@ def _cross_cells(r: np.ndarray, s2: np.ndarray, observed: np.ndarray, tiers: np.
 
 def _posterior_figures(family: str, m: float, v: float, spread: float, zero: float) -> dict[str, float]:
     """base, low, high, mean_low, mean_high from the cell average's posterior N(m, v) on the g scale."""
+    from scipy import stats  # noqa: I001  (imported here: a second to import, and a solve never needs it)
+
     nodes, weights = _HERMITE
     weights = weights / weights.sum()
     averages = _g_inv(family, m + math.sqrt(v) * nodes)

@@ -47,7 +47,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.defaults import default_value
@@ -218,6 +217,8 @@ def _economics(plan: dict[str, Any]) -> dict[str, float]:
 
 def _flags(results: ResultsTable, plan: dict[str, Any], planned: pd.DataFrame, mode: str) -> pd.DataFrame:
     """Creators far outside their predicted P10-P90 range."""
+    from scipy import stats  # noqa: I001  (imported here: a second to import, and a solve never needs it)
+
     t = results.table[results.table["signed"] & (results.table["posts"] > 0)]
     ranges: dict[tuple[str, str, str], tuple[float, float, float]] = {}
     views: dict[tuple[str, str], float] = {}

@@ -45,22 +45,25 @@ def lp_relaxation(arrays: LinearArrays, matrix: sp.csr_matrix | None = None, *, 
 
     started = time.perf_counter()
     a = matrix if matrix is not None else csr_matrix_of(arrays)
-    coo = a.tocoo()
-    rows, cols, vals = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data.astype(float)
+    a = a.tocsr()
+    rows = np.repeat(np.arange(a.shape[0], dtype=np.int32), np.diff(a.indptr))
+    cols, vals = a.indices.astype(np.int32, copy=False), a.data.astype(float, copy=False)
     if a.shape[0] and a.shape[1]:  # CLP sizes the model from its entries: an explicit zero at the last
         last = (rows == a.shape[0] - 1) & (cols == a.shape[1] - 1)  # row and column keeps empty ones
         if not last.any():
             rows = np.append(rows, np.int32(a.shape[0] - 1))
             cols = np.append(cols, np.int32(a.shape[1] - 1))
             vals = np.append(vals, 0.0)
-    packed = CyCoinPackedMatrix(True, rows, cols, vals)
+    # row-ordered triplets: CoinPackedMatrix sorts them by row (a few rows, 8x faster than by column
+    # at 1,000,000 creators); CLP turns them into its column copy in one pass
+    packed = CyCoinPackedMatrix(False, rows, cols, vals)
     clp = CyClpSimplex()
     clp.logLevel = 0
     cost = np.ascontiguousarray(arrays.costs[0], dtype=float)
     row_lower = np.where(np.isinf(arrays.row_lower), -_INF, arrays.row_lower).astype(float)
     row_upper = np.where(np.isinf(arrays.row_upper), _INF, arrays.row_upper).astype(float)
     if len(row_lower) == 0:  # CLP needs a row: add an empty free one
-        packed = CyCoinPackedMatrix(True, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        packed = CyCoinPackedMatrix(False, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
         row_lower, row_upper = np.array([-_INF]), np.array([_INF])
     clp.loadProblem(packed, arrays.col_lower.astype(float), arrays.col_upper.astype(float), cost, row_lower,
                     row_upper)
