@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -25,10 +26,16 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+@functools.cache
+def _nodes(text: str) -> tuple[ast.AST, ...]:
+    """Every node of a module's source (parsed once per distinct text: the checks below read it many times)."""
+    return tuple(ast.walk(ast.parse(text)))
+
+
 def _mixopt_imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """The mixopt modules a file imports anywhere in it (lazy imports inside functions included)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(path.read_text(encoding="utf-8")):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.startswith("mixopt")}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("mixopt"):
@@ -40,7 +47,7 @@ def _mixopt_imports(path: Path, modules: dict[str, Path]) -> set[str]:
 
 def _libraries(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(path.read_text(encoding="utf-8")):
         if isinstance(node, ast.Import):
             found |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
