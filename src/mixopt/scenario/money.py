@@ -88,11 +88,14 @@ def exact_dot(amounts: np.ndarray, counts: np.ndarray) -> Fraction:
     if len(amounts) == 0:
         return Fraction(0)
     if np.all(counts == np.round(counts)) and np.all(np.abs(counts) < 2.0 ** 53):
-        whole = [int(c) for c in counts.tolist()]
         for digits in (0, 2, 4, 6):
             scaled = np.round(amounts * 10.0 ** digits)
             if np.all(np.abs(scaled) < 1e15) and np.all(scaled / 10.0 ** digits == amounts):
-                total = sum(int(k) * c for k, c in zip(scaled.tolist(), whole))
+                if float(np.abs(scaled).max()) * float(np.abs(counts).max()) * len(scaled) < 2.0 ** 62:
+                    # whole numbers whose products and sum stay far inside int64: exact in numpy
+                    total = int((scaled.astype(np.int64) * counts.astype(np.int64)).sum())
+                else:
+                    total = sum(int(k) * int(c) for k, c in zip(scaled.tolist(), counts.tolist()))
                 return Fraction(total, 10 ** digits)
     return sum((exact(a) * exact(c) for a, c in zip(amounts.tolist(), counts.tolist())), Fraction(0))
 
