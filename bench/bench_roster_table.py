@@ -21,8 +21,8 @@ and a pico count floor; the table's 0.1% must-include creators are part of the p
 and, for the first size's CSV, one process timing each stage: read, model build, solve (of which the
 CLP LP), plan (rule check and reserves), outputs (each file's atomic write listed; formatting the
 text is in the outputs total), the same LP solved again on its own by CLP, and the ratios the issue
-asks for: the solve command / the CLP LP alone, and the same without
-writing files. The load average is printed: other work on the machine slows every figure.
+asks for: the solve command / the CLP LP alone (wall time, and CPU seconds, which other work on a
+shared machine distorts less), and the same without writing files. The load average is printed: other work on the machine slows every figure.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ SEED = 20261122
 #: Runs one command and prints its peak resident memory (KB): its own process tree, not this one's.
 _PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
          "sys.stderr.write(r.stderr[-2000:] if r.returncode else ''); print(r.stdout.strip()[-2000:]); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+         "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime); print(u.ru_maxrss); "
+         "sys.exit(r.returncode)")
 
 _READ = """
 import sys, time
@@ -88,6 +89,9 @@ clock("outputs", lambda: files.write_roster_outputs(plan, Path(sys.argv[2])))
 for name, seconds in writes.items():
     t[f"  {name} (writing)"] = seconds
 t["CLP LP alone"] = min(lp_relaxation(model.arrays).seconds for _ in range(2))
+cpu = time.process_time()
+lp_relaxation(model.arrays)
+t["CLP LP alone (CPU)"] = time.process_time() - cpu
 for key, seconds in t.items():
     print(f"{key}={seconds:.3f}")
 """
@@ -128,13 +132,19 @@ def _tables(folder: Path, n: int) -> tuple[str, str]:
     return csv, parquet
 
 
+_CPU: dict[str, float] = {}  # CPU seconds (user + system) of the last command run by _peak
+
+
 def _peak(args: list[str]) -> tuple[float, float, int, str]:
-    """Wall seconds, peak memory in MB, exit code and standard output of a command in a fresh process."""
+    """Wall seconds, peak memory in MB, exit code and standard output of a command in a fresh process
+    (its CPU seconds in _CPU["last"])."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     lines = done.stdout.strip().splitlines()
     peak = float(lines[-1]) / 1024 if lines else float("nan")
+    _CPU["last"] = float(lines[-2]) if len(lines) >= 2 else float("nan")
+    lines = lines[:-1]
     if done.returncode:
         print(f"    (exit {done.returncode}: {done.stderr.strip()[-300:]})")
     return wall, peak, done.returncode, "\n".join(lines[:-1])
@@ -160,12 +170,12 @@ def run(n: int, folder: Path, stages: bool) -> None:
         _row("mixopt validate", wall, peak)
         wall, peak, code, _ = _peak([sys.executable, "-m", "mixopt", "solve", "--no-explain", str(scenario), "--out",
                                      str(folder / f"out_{n}_{label.split()[0].lower()}")])
-        _row("mixopt solve --no-explain", wall, peak, f"  exit {code}")
+        _row("mixopt solve --no-explain", wall, peak, f"  exit {code}, {_CPU['last']:.2f} s of CPU")
         if stages and table == csv:
-            _stages(scenario, folder / f"stages_{n}", wall)
+            _stages(scenario, folder / f"stages_{n}", wall, _CPU["last"])
 
 
-def _stages(scenario: Path, out: Path, command: float) -> None:
+def _stages(scenario: Path, out: Path, command: float, command_cpu: float) -> None:
     done = subprocess.run([sys.executable, "-c", _STAGES, str(scenario), str(out)], capture_output=True, text=True,
                           check=False)
     if done.returncode:
@@ -178,6 +188,8 @@ def _stages(scenario: Path, out: Path, command: float) -> None:
     lp = t["CLP LP alone"]
     inner = t["read"] + t["build"] + t["solve"] + t["plan"]
     print(f"    {'solve command / CLP LP':<26} {command / lp:8.2f} x")
+    print(f"    {'the same in CPU seconds':<26} {command_cpu / t['CLP LP alone (CPU)']:8.2f} x   (less sensitive to "
+          "other work on the machine)")
     print(f"    {'read+build+solve+plan / LP':<26} {inner / lp:8.2f} x   (no files written)")
     print(f"    {'read+build / LP':<26} {(t['read'] + t['build']) / lp:8.2f} x   (the table's share)")
 

@@ -168,8 +168,9 @@ def _rules(s: Scenario, mine: pd.DataFrame, cand: pd.DataFrame, table: pd.DataFr
             if band.max_creators is not None:
                 add(f"{kind}_creators_max[{name}]", f"{name} creators", m_out, m_in, "<=", band.max_creators,
                     grouped=True)
-    key_out = (mine["tier"] + "." + mine["platform"]).to_numpy()
-    key_in = (cand["tier"] + "." + cand["platform"]).to_numpy()
+    if s.rules.cells:  # the cell keys of a million candidates take a while: only when a cell rule reads them
+        key_out = (mine["tier"] + "." + mine["platform"]).to_numpy()
+        key_in = (cand["tier"] + "." + cand["platform"]).to_numpy()
     for key, rule in s.rules.cells.items():
         m_out, m_in = (key_out == key).astype(float), (key_in == key).astype(float)
         for name, value, sense in (("cell_lock", rule.lock, "=="), ("cell_creators_min", rule.min_creators, ">="),
