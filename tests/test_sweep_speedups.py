@@ -153,3 +153,43 @@ def test_every_limit_tighter_than_one_with_no_plan_has_no_plan() -> None:
     singles = [mixopt.optimize(with_field(scenario, "budget", v), explain=False).status for v in values]
     assert [p.status for p in result.points] == singles
     assert singles[0] == mixopt.SolveStatus.INFEASIBLE and singles[-1].has_plan
+
+
+def test_a_team_capacity_plateau_breaks_ties_again_where_the_tie_broken_plan_needs_more_creators() -> None:
+    # At a cap of 4 the main goal's answer uses 3 creators (2 nano, 1 micro) and the tie-broken
+    # plan 4 nano for the same reach and less spend; at a cap of 3 the plateau's tie-broken plan
+    # does not fit, so the stages are run again there from the main goal's answer (no full solve)
+    from mixopt.analysis import sweep as sweep_module
+    from mixopt.scenario.load import scenario_from_dict
+
+    def cell(followers: float, fee: float, pool: int, reach_rate: float) -> dict[str, object]:
+        return {"typical_followers": followers, "reach_rate": reach_rate, "engagement_rate": 0.05,
+                "conversion_rate": 0.1, "fee_per_post": fee, "product_cost": 0, "handling_cost": 0,
+                "acceptance_rate": 1.0, "pool": pool, "max_posts": 1}
+
+    s = scenario_from_dict({
+        "name": "ties", "currency": "USD", "budget": 200.0, "objective": {"maximize": "reach"},
+        "platforms": ["instagram"], "tiers": {"nano": [1000, 10000], "micro": [10000, 100000]},
+        "diminishing_returns": "none", "rules": {"max_creators": 10},
+        "assumptions": {"nano.instagram": cell(2000, 40, 6, 0.5), "micro.instagram": cell(40000, 100, 4, 0.05)},
+    }, file="ties.yaml")
+    solved_alone: list[float] = []
+    original = sweep_module._PlanBook.plan_at
+
+    def counting(self, scenario, result, objective, alone=True):  # type: ignore[no-untyped-def]
+        plan = original(self, scenario, result, objective, alone)
+        if plan is not None and id(plan) in self.alone:
+            solved_alone.append(scenario.rules.max_creators)
+        return plan
+
+    sweep_module._PlanBook.plan_at = counting  # type: ignore[method-assign]
+    try:
+        result = run_sweep(s, "rules.max_creators", [10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+    finally:
+        sweep_module._PlanBook.plan_at = original  # type: ignore[method-assign]
+    for point in result.points:
+        single = mixopt.optimize(with_field(s, "rules.max_creators", point.value), explain=False)
+        assert point.plan is not None and point.plan.creators_and_posts() == single.creators_and_posts()
+        assert point.objective == single.objective_value
+    assert result.points[7].plan.creators_and_posts()[0] == {"nano.instagram": 2, "micro.instagram": 1}
+    assert solved_alone == []

@@ -32,7 +32,6 @@ from mixopt.analysis.sweep_points import SweepPoint, SweepResult
 from mixopt.contract import RuleCheck, rule_check
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.fields import field_value, is_money, row_for, with_field
-from mixopt.scenario.money import exact, exact_dot, half_unit
 from mixopt.scenario.outcomes import records_of
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.engine import ReusableHighs, solver_version
@@ -204,12 +203,15 @@ class _PlanBook:
     def __init__(self, base: MixModel, arrays: LinearArrays, field: str, options: SolverOptions) -> None:
         position = {name: i for i, name in enumerate(arrays.names)}
         self._columns = [position[v.name] for v in (*base.creators.values(), *base.posts.values())]
-        self._base, self._names, self._field, self.options = base, arrays.names, field, options
+        self.base, self._names, self._field, self.options = base, arrays.names, field, options
         self._bands = field.startswith("rules.") and field != "rules.max_creators"
         self._mixes: dict[tuple[Any, ...], _Mix] = {}
         self.alone: set[int] = set()  # plans solved on their own (ids): their status and objective rule
 
-    def plan_at(self, scenario: Scenario, result: ArraysResult, objective: float | None) -> Plan:
+    def plan_at(self, scenario: Scenario, result: ArraysResult, objective: float | None,
+                alone: bool = True) -> Plan | None:
+        """The plan of ``result`` at ``scenario``'s point; when it breaks a rule there, the point
+        solved on its own (``alone``) or None."""
         assert result.x is not None
         key = (result.status, *(int(round(float(result.x[i]))) for i in self._columns))
         known = self._mixes.get(key)
@@ -217,11 +219,13 @@ class _PlanBook:
             checks = recheck(known.plan.checks, scenario, self._field, known.records, known.plan.totals)
             if checks is not None and all(c.holds for c in checks):
                 return dataclasses.replace(known.plan, scenario=scenario, checks=checks)
-        plan = _plan_from_x(scenario, self._base, result.x, result.status, self._names, objective, self.options)
+        plan = _plan_from_x(scenario, self.base, result.x, result.status, self._names, objective, self.options)
         if plan.status == result.status and plan.feasible:
             records = records_of(plan.allocation) if self._bands else []
             self._mixes[key] = _Mix(plan, objective, records)
             return plan
+        if not alone:
+            return None
         # The engine's plan breaks a rule the exact check holds to half a minor unit (a budget in the
         # billions, within the solver's relative tolerance): this point is solved on its own, with
         # the money repair a single solve has (tier.solve), so it shows what a single solve shows.
@@ -244,11 +248,15 @@ class _Range:
         return self.low <= value <= self.high
 
 
+#: A limit from which float sums of a plan's money may be off by more than half a cent.
+_HUGE_LIMIT = 1e11
+
+
 class _Solved:
     """One main-goal solve of the walk; its tie-broken answer comes from the tie-break thread."""
 
-    def __init__(self, main: ArraysResult, final: Future[ArraysResult] | None) -> None:
-        self.main, self._final = main, final
+    def __init__(self, value: float, main: ArraysResult, final: Future[ArraysResult] | None) -> None:
+        self.value, self.main, self._final = value, main, final
 
     @property
     def status(self) -> SolveStatus:
@@ -283,6 +291,12 @@ class _RowWalk:
         self.ranges: list[_Range] = []  # every range of the limit with a known optimum
         self.no_plan: tuple[float, _Solved] | None = None  # no plan at this limit, nor any tighter one
         self.worker: ThreadPoolExecutor | None = None
+        rows = np.repeat(np.arange(len(arrays.row_names)), np.diff(arrays.starts))
+        fractional = np.bincount(rows, weights=(~arrays.integer[arrays.index]).astype(float),
+                                 minlength=len(arrays.row_names))
+        self._whole_rows = fractional == 0  # rows of whole columns only (money, counts)
+        limits = np.concatenate([arrays.row_lower, arrays.row_upper])
+        self._huge = bool(np.abs(limits[np.isfinite(limits)]).max(initial=0.0) >= _HUGE_LIMIT)
 
     def _bounds(self, value: float) -> tuple[float, float]:
         lower, upper = self.arrays.row_lower[self.row], self.arrays.row_upper[self.row]
@@ -314,9 +328,21 @@ class _RowWalk:
         self.ties.set_row_bounds(self.name, *self._bounds(value))
         return self.ties.tie_break(main)
 
-    def _plan(self, scenario: Scenario, solved: _Solved, objective: float | None) -> Plan:
-        """On the tie-break thread, after the stages of ``solved`` (work is taken in order)."""
-        return self.book.plan_at(scenario, solved.result(), objective)
+    def _plan(self, scenario: Scenario, value: float, solved: _Solved, objective: float | None) -> Plan:
+        """On the tie-break thread, after the stages of ``solved`` (work is taken in order).
+
+        On a plateau the main goal's answer fits (the plateau starts where it stops using the
+        limit), but the tie-broken plan may use more of a limit other than the budget (more
+        creators for the same spend): then the stages are run again at this point from the main
+        goal's answer, which is optimal here too."""
+        if value == solved.value or solved.main.x is None:
+            plan = self.book.plan_at(scenario, solved.result(), objective)
+        else:
+            plan = self.book.plan_at(scenario, solved.result(), objective, alone=False)
+            if plan is None:
+                plan = self.book.plan_at(scenario, self._tie_break(value, solved.main), objective)
+        assert plan is not None
+        return plan
 
     def solve_point(self, value: float) -> tuple[_Solved, float | None]:
         """The optimum at ``value`` (reused from a plateau or a limit with no plan when exact); its
@@ -330,7 +356,7 @@ class _RowWalk:
         main = self.engine.solve(stages=False)
         objective = None if main.objective is None else self.sign * main.objective
         final = self.worker.submit(self._tie_break, value, main) if main.status == SolveStatus.OPTIMAL else None
-        solved = _Solved(main, final)
+        solved = _Solved(value, main, final)
         self.plateau = None
         if main.status == SolveStatus.OPTIMAL and main.x is not None:
             self.plateau = (self._range(value, main.x, objective), solved)
@@ -351,25 +377,25 @@ class _RowWalk:
         more = self.engine.solve(stages=False, start=self._start_for(value))
         objective = None if more.objective is None else self.sign * more.objective
         if more.status == SolveStatus.OPTIMAL and more.x is not None:
-            if not self._holds_exactly(more.x, value):
+            if not self._holds_exactly(more.x, value, objective):
                 return self._optimum_alone(value)
             self.ranges.append(self._range(value, more.x, objective))
         return objective
 
-    def _holds_exactly(self, x: np.ndarray, value: float) -> bool:
-        """Whether the swept money row holds at ``value`` to half a minor unit, in exact fractions
-        of its coefficients and ``x``'s whole columns (a solver's relative tolerance on a limit in
-        the billions is many units)."""
-        if not is_money(self.field):
-            return True
+    def _holds_exactly(self, x: np.ndarray, value: float, objective: float | None) -> bool:
+        """Whether the engine's plan at ``value`` keeps every rule of the exact check (money to half
+        a minor unit): checked in full when a row of whole columns is over its limit in floats
+        (a solver's relative tolerance on a limit in the billions is many units) or a limit is so
+        large that float sums could hide a cent; otherwise it holds."""
         a = self.arrays
-        start, stop = a.starts[self.row], a.starts[self.row + 1]
-        columns = a.index[start:stop]
-        if not a.integer[columns].all():
-            return True  # a row with continuous columns: the plan check at the point is the judge
-        activity = exact_dot(a.value[start:stop], np.round(x[columns]))
-        half = half_unit(self.scenario.currency)
-        return activity <= exact(value) + half if self.upper else activity >= exact(value) - half
+        rounded = np.where(a.integer, np.round(x), x)
+        activity = a.row_activity(rounded)
+        over = ((activity > self.engine.row_upper) | (activity < self.engine.row_lower)) & self._whole_rows
+        if not over.any() and not self._huge:
+            return True
+        plan = _plan_from_x(with_field(self.scenario, self.field, value), self.book.base, x, SolveStatus.OPTIMAL,
+                            list(a.names), objective, self.book.options)
+        return plan.feasible
 
     def _optimum_alone(self, value: float) -> float | None:
         """The optimum at ``value`` from a single solve with the money repair (no tie-breaks)."""
@@ -425,7 +451,7 @@ class _RowWalk:
             plan = None
             marginal = None
             if solved.status.has_plan:
-                plan = worker.submit(self._plan, with_field(self.scenario, self.field, value), solved, objective)
+                plan = worker.submit(self._plan, with_field(self.scenario, self.field, value), value, solved, objective)
                 if money and (value + 1000.0) not in on_grid:
                     more = self.optimum_at(value + 1000.0)
                     marginal = None if more is None else more - objective  # type: ignore[operator]
