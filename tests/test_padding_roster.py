@@ -152,3 +152,99 @@ def test_creators_that_add_nothing_to_the_goal_are_named_when_only_a_spend_share
     lean = check_roster_choice(s, plan.roster.table, chosen, chosen.astype(int))
     assert [c.rule for c in lean if not c.holds] == ["tier_spend_share_max[micro]"]
     assert f"the rule costs {best(False) - best(True):,} score" in notes[0]
+
+
+def _custom_scenario(tmp_path: Path, creators: list[tuple[str, int, int, int]], goal: str, rules: str,
+                     extra: str = "", score: bool = False) -> mixopt.Scenario:
+    """A roster scenario from (id, followers, fee per post, product cost) rows; ``score`` adds a
+    column that only micro creators score (10 each)."""
+    head = "id,platform,followers,fee_per_post,product_cost,handling_cost,engagement_rate,conversion_rate,reach_rate"
+    rows = [head + (",score" if score else "")]
+    rows += [f"{i},instagram,{f},{fee},{cost},0,0.05,0.02,0.3" + (f",{10 if i.startswith('m') else 0}" if score else "")
+             for i, f, fee, cost in creators]
+    (tmp_path / "creators.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        f"name: padding\ncurrency: USD\nbudget: {BUDGET}\nobjective: {goal}\nplatforms: [instagram]\n{extra}"
+        f"rules:\n  tiers:\n{rules}roster:\n  file: creators.csv\n  max_posts_per_creator: 3\n  mip_gap: 0\n",
+        encoding="utf-8")
+    return mixopt.load_scenario(tmp_path / "s.yaml")
+
+
+def _removable_together(s: mixopt.Scenario, table, posts: np.ndarray, pad, goal_of) -> bool:
+    """True when some trim of exactly the named creators, by the reported posts (and creators) and
+    spend, keeps the goal and every rule but the spend-share rules and breaks the rules named,
+    by enumeration of every trim and the independent rule check."""
+    ids = table["id"].astype(str).tolist()
+    named = [ids.index(i) for i in pad.ids]
+    fee = table["fee_per_post"].to_numpy(dtype=float)
+    cost = table["product_cost"].to_numpy(dtype=float) + table["handling_cost"].to_numpy(dtype=float)
+    base = s.roster.posts_per_creator
+    goal = goal_of(posts)
+    for levels in itertools.product(*(range(0, int(posts[i])) for i in named)):
+        trial = posts.copy()
+        trial[named] = levels
+        dropped = sum(1 for v in levels if v == 0)
+        extra = sum(int(posts[i]) - (v if v else base) for i, v in zip(named, levels))
+        saved = sum(fee[i] * (posts[i] - v) + (cost[i] if v == 0 else 0.0) for i, v in zip(named, levels))
+        if dropped != pad.dropped or extra != pad.posts or abs(saved - pad.spend) > 0.005:
+            continue
+        if goal_of(trial) < goal - 1e-9:
+            continue
+        broken = {c.rule for c in check_roster_choice(s, table, trial > 0, trial) if not c.holds}
+        if broken and all("_spend_share_" in r for r in broken) and broken >= {c.rule for c in pad.rules}:
+            return True
+    return False
+
+
+def test_extra_posts_a_target_needs_jointly_are_not_all_called_padding(tmp_path: Path) -> None:
+    # m1 ships a 200 USD kit, so m1..m3 are 3,200 of micro spend; n1 and n2 at 3 posts each make
+    # 5,600 in all (57% micro), and any one of their posts fewer puts micro over 60%. The target
+    # of 47,700 impressions leaves room for 3 of their 4 extra posts (1,500 impressions each), not 4.
+    creators = [("m1", 50000, 1000, 200), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0), ("m4", 44000, 1000, 0),
+                ("n1", 5000, 400, 0), ("n2", 5000, 400, 0), ("n3", 3000, 500, 0)]
+    s = _custom_scenario(tmp_path, creators, "{maximize: reach}", "    micro: {max_spend_share: 0.6}\n",
+                         "targets: {impressions: 47700}\n")
+    table = mixopt.optimize(s, explain=False).roster.table
+    posts = np.array([1, 1, 1, 0, 3, 3, 0])
+    assert all(c.holds for c in check_roster_choice(s, table, posts > 0, posts))
+    reach = {i: 0.3 * f for i, f, _, _ in creators}
+    ids = table["id"].astype(str).tolist()
+
+    def reach_of(p: np.ndarray) -> float:
+        return sum(reach[i] for i, n in zip(ids, p) if n > 0)
+
+    both = posts.copy()
+    both[[ids.index("n1"), ids.index("n2")]] = 1
+    broken = [c.rule for c in check_roster_choice(s, table, both > 0, both) if not c.holds]
+    assert broken == ["target[impressions]", "tier_spend_share_max[micro]"]  # all four extra posts cannot go
+    pads = find_roster_padding(s, table, posts > 0, posts)
+    assert len(pads) == 1 and pads[0].ids == ("n1", "n2") and [c.rule for c in pads[0].rules] == [
+        "tier_spend_share_max[micro]"]
+    assert (pads[0].posts, pads[0].dropped, pads[0].spend) == (3, 0, 1200.0)
+    assert _removable_together(s, table, posts, pads[0], reach_of)
+
+
+def test_creators_a_creator_floor_needs_jointly_are_not_all_called_padding(tmp_path: Path) -> None:
+    # only micro creators score; the three nano creators add nothing but keep micro under 60% of
+    # spend (2,000 of 3,350). At least 2 nano creators are required, so only one of them may go.
+    creators = [("m1", 50000, 1000, 0), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0),
+                ("n1", 5000, 400, 0), ("n2", 4000, 450, 0), ("n3", 3000, 500, 0)]
+    s = _custom_scenario(tmp_path, creators, "{maximize: column, column: score}",
+                         "    micro: {max_spend_share: 0.6}\n    nano: {min_creators: 2}\n", score=True)
+    table = mixopt.optimize(s, explain=False).roster.table
+    posts = np.array([1, 1, 0, 1, 1, 1])
+    assert all(c.holds for c in check_roster_choice(s, table, posts > 0, posts))
+    ids = table["id"].astype(str).tolist()
+
+    def score_of(p: np.ndarray) -> float:
+        return sum(10.0 for i, n in zip(ids, p) if n > 0 and i.startswith("m"))
+
+    pads = find_roster_padding(s, table, posts > 0, posts)
+    assert len(pads) == 1 and len(pads[0].ids) == 1 and pads[0].dropped == 1 and pads[0].posts == 0
+    assert _removable_together(s, table, posts, pads[0], score_of)
+    # no two nano creators can leave together: the floor breaks
+    for a, b in itertools.combinations(["n1", "n2", "n3"], 2):
+        trial = posts.copy()
+        trial[[ids.index(a), ids.index(b)]] = 0
+        assert "tier_creators_min[nano]" in {c.rule for c in check_roster_choice(s, table, trial > 0, trial)
+                                             if not c.holds}

@@ -9,9 +9,14 @@ checked by the independent rule check.
 
 1. Tidy: spend that adds nothing and that no rule needs (the solve has no tie-break stage, so a
    plan may carry some) is taken out first, most expensive post first, keeping every rule.
-2. For each chosen creator left, the fewest posts (then not choosing it) that keep the goal and
-   every rule but the spend-share rules; when that cheaper choice breaks a spend-share rule, the
-   difference is padding, kept only for the rules it breaks.
+2. For each chosen creator left, in roster order, the fewest posts (then not choosing it) that keep
+   the goal and every rule but the spend-share rules, on top of the trims of the creators before
+   it (a target or a creator floor with room for one creator's trim may have none for two). When
+   that trim on its own breaks a spend-share rule (and nothing else), it is padding, kept only for
+   the rules it breaks.
+3. Before anything is reported the independent check confirms it: all the trims together keep
+   the goal and every rule but the spend-share rules, and each set of creators named for some
+   rules, removed together, breaks every one of those rules.
 """
 
 from __future__ import annotations
@@ -112,6 +117,15 @@ class _Choice:
         return high
 
 
+def _only_shares_break(choice: _Choice, posts: np.ndarray, rules: tuple[str, ...] = ()) -> bool:
+    """True when ``posts`` keep the choice's goal and every rule but the spend-share rules, and break
+    a spend-share rule (every one of ``rules`` when given), by the independent rule check."""
+    if choice.goal_at(posts) < choice.goal - 1e-9 * max(1.0, abs(choice.goal)):
+        return False
+    broken = {c.rule for c in choice.checks_at(posts) if not c.holds}
+    return bool(broken) and all(is_spend_share(r) for r in broken) and broken.issuperset(rules)
+
+
 def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray | None,
                         posts: np.ndarray | None) -> tuple[RosterPadding, ...]:
     """Padding of a roster choice, one entry per set of spend-share rules it keeps (see the module)."""
@@ -143,25 +157,34 @@ def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
             choice.fewest(i, base, shares=True), base)
     spend_at = (lambda p: fee * p + np.where(p > 0, table["product_cost"].to_numpy(dtype=float)
                                               + table["handling_cost"].to_numpy(dtype=float), 0.0))
+    tidied = choice.posts.copy()
     found: dict[tuple[str, ...], list[tuple[int, int, bool, float, tuple[RuleCheck, ...]]]] = {}
-    for i in sorted(candidates):  # 2. what only a spend-share rule needs
-        now = int(choice.posts[i])
+    for i in sorted(candidates):  # 2. what only a spend-share rule needs, trimmed on top of the trims before
+        now = int(tidied[i])
         if now == 0:
             continue
-        level = choice.fewest(i, base, shares=False)
+        level = choice.fewest(i, base, shares=False)  # choice.posts holds the earlier creators' trims
         if forced[i]:
             level = max(level, base)
         if level >= now:
             continue
-        trial = choice.posts.copy()
-        trial[i] = level
-        broken = tuple(c for c in choice.checks_at(trial) if not c.holds)
+        alone = tidied.copy()
+        alone[i] = level
+        broken = tuple(c for c in choice.checks_at(alone) if not c.holds)
         if not broken or not all(is_spend_share(c.rule) for c in broken):
-            continue
-        saved = float(spend_at(choice.posts)[i] - spend_at(trial)[i])
+            continue  # on its own the trim is a tie (or breaks another rule): not padding
+        choice.posts[i] = level
+        saved = float(spend_at(tidied)[i] - spend_at(alone)[i])
         key = tuple(c.rule for c in broken)
         found.setdefault(key, []).append((i, now - level if level else now - base, level == 0, saved,
                                           broken))
+    if not found or not _only_shares_break(choice, choice.posts):
+        return ()  # the trims together must keep the goal and every other rule
+    for key, items in found.items():  # each set, removed together, breaks the rules it is named for
+        together = tidied.copy()
+        together[[i for i, *_ in items]] = choice.posts[[i for i, *_ in items]]
+        if not _only_shares_break(choice, together, key):
+            return ()
     ids = table["id"].astype(str).to_numpy()
     out = []
     for key in sorted(found):
