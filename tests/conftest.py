@@ -129,27 +129,3 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield address
     finally:
         _stop(processes)
-
-
-# ----------------------------------------------------------------------------- spreading the tests over workers
-
-
-def _group(item: pytest.Item) -> str | None:
-    """The tests that must share a worker so an expensive fixture is built once (pytest-xdist --dist loadgroup):
-    every test on the Dask cluster, and the tests of a file that use its module-scoped fixtures."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    if "scheduler" in info.names_closure:
-        return "dask-cluster"
-    own = item.nodeid.split("::")[0]
-    shared = any(defs and defs[-1].scope == "module" and defs[-1].baseid.split("::")[0] == own
-                 for defs in info.name2fixturedefs.values())
-    return own if shared else None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        group = _group(item)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
