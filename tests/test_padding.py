@@ -59,3 +59,39 @@ def test_padding_is_reported_without_its_cost_when_marginal_values_are_skipped(w
     plan = mixopt.optimize(_load(write_scenario, ""), explain=False)
     notes = _padding_notes(plan)
     assert len(notes) == 1 and notes[0].endswith("they keep micro under 60% of spend.")
+
+
+def test_posts_a_target_needs_across_two_cells_are_not_all_called_padding(write_scenario) -> None:
+    # a hand mix where micro (27 TikTok and 5 YouTube creators) stays under 60% of spend only with
+    # the extra nano posts on Instagram and TikTok; the impressions target sits between one cell's
+    # extra posts gone and both cells' extra posts gone, so the two cells cannot both drop theirs
+    from mixopt.scenario.cells import resolve_cells
+    from mixopt.tier.plan import evaluate_plan, find_padding
+
+    creators = {"nano.instagram": 18, "nano.tiktok": 19, "micro.tiktok": 27, "micro.youtube": 5}
+    posts = {"nano.instagram": 54, "nano.tiktok": 57, "micro.tiktok": 27, "micro.youtube": 5}
+    scenario = _load(write_scenario, "targets: {impressions: 366150}\n")
+    cells = resolve_cells(scenario)
+    creators = {c.key: creators.get(c.key, 0) for c in cells}
+    posts = {c.key: posts.get(c.key, 0) for c in cells}
+    plan = evaluate_plan(scenario, cells, creators, posts)
+    assert plan.feasible
+    extra = {key: posts[key] - creators[key] for key in ("nano.instagram", "nano.tiktok")}
+    gone = evaluate_mix(cells, creators, {**posts, **{k: posts[k] - e for k, e in extra.items()}}, scenario.economics)
+    broken = [c.rule for c in check_mix(scenario, cells, gone) if not c.holds]
+    assert broken == ["target[impressions]", "tier_spend_share_max[micro]"]  # not every extra post can go
+    pads = find_padding(plan)
+    assert [p.cell for p in pads] == ["nano.instagram", "nano.tiktok"]
+    assert all(p.creators == 0 and [c.rule for c in p.rules] == ["tier_spend_share_max[micro]"] for p in pads)
+    # independently: all the reported posts, removed together, keep the reach and every rule but
+    # the share rule, which they break, and save exactly the reported amounts
+    lean_posts = {**posts, **{p.cell: posts[p.cell] - p.posts for p in pads}}
+    lean = evaluate_mix(cells, creators, lean_posts, scenario.economics)
+    lean_totals = totals_of(lean, scenario.economics)
+    assert abs(lean_totals["reach"] - plan.totals["reach"]) < 1e-6
+    assert abs((plan.totals["spend"] - lean_totals["spend"]) - sum(p.spend for p in pads)) < 0.5
+    assert [c.rule for c in check_mix(scenario, cells, lean) if not c.holds] == ["tier_spend_share_max[micro]"]
+    # exact, not a bound: one post fewer in the last cell breaks the target
+    last = pads[-1].cell
+    fewer = evaluate_mix(cells, creators, {**lean_posts, last: lean_posts[last] - 1}, scenario.economics)
+    assert totals_of(fewer, scenario.economics)["impressions"] < scenario.targets.impressions

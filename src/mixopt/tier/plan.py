@@ -254,15 +254,20 @@ def _is_spend_share(rule: str) -> bool:
 
 
 def find_padding(plan: Plan) -> tuple[Padding, ...]:
-    """Per used cell, the fewest posts (then creators) that keep the cell's contribution to the
-    goal and every rule but the spend-share rules; what is left over is padding when dropping it
-    breaks a spend-share rule. Exact: every candidate mix is evaluated and checked like a plan."""
+    """Per used cell, in the plan's cell order, the fewest posts (then creators) that keep the
+    cell's contribution to the goal and every rule but the spend-share rules, on top of the trims
+    of the cells before it (a target two cells meet together may have room for one cell's trim,
+    not for both); what is left over is padding when dropping it on its own breaks a spend-share
+    rule and nothing else. Exact: every candidate mix is evaluated and checked like a plan, and
+    before anything is reported all the trims together are checked to keep the goal and every rule
+    but the spend-share rules and to break a spend-share rule."""
     s = plan.scenario
     if not plan.status.has_plan or plan.objective_label == "spend" or s.roster is not None:
         return ()
     if not any(_is_spend_share(c.rule) for c in plan.checks):
         return ()  # padding is spend that only keeps a spend-share rule
     creators, posts = plan.creators_and_posts()
+    lean_creators, lean_posts = dict(creators), dict(posts)  # the plan with the trims so far
     out = []
     for cell in plan.cells:
         n, p = creators.get(cell.key, 0), posts.get(cell.key, 0)
@@ -273,7 +278,8 @@ def find_padding(plan: Plan) -> tuple[Padding, ...]:
         def keeps(n2: int, p2: int, cell: Cell = cell, goal: float = goal) -> bool:
             if _cell_goal(s, cell, n2, p2) < goal - 1e-9 * max(1.0, abs(goal)):
                 return False
-            trial = evaluate_mix(plan.cells, {**creators, cell.key: n2}, {**posts, cell.key: p2}, s.economics)
+            trial = evaluate_mix(plan.cells, {**lean_creators, cell.key: n2}, {**lean_posts, cell.key: p2},
+                                 s.economics)
             return all(c.holds or _is_spend_share(c.rule) for c in check_mix(s, plan.cells, trial))
 
         n2, p2 = n, p
@@ -282,14 +288,29 @@ def find_padding(plan: Plan) -> tuple[Padding, ...]:
             n2 = _fewest(max(math.ceil(p2 / cell.max_posts), 1), n2, lambda m, p2=p2: keeps(m, p2))
         if (n2, p2) == (n, p) or not keeps(n2, p2):
             continue
-        trial = evaluate_mix(plan.cells, {**creators, cell.key: n2}, {**posts, cell.key: p2}, s.economics)
-        broken = tuple(c for c in check_mix(s, plan.cells, trial) if not c.holds)
-        if not broken:
+        alone = evaluate_mix(plan.cells, {**creators, cell.key: n2}, {**posts, cell.key: p2}, s.economics)
+        broken = tuple(c for c in check_mix(s, plan.cells, alone) if not c.holds)
+        if not broken or not all(_is_spend_share(c.rule) for c in broken):
             continue  # cheaper with the same goal and every rule: a tie, not padding
+        lean_creators[cell.key], lean_posts[cell.key] = n2, p2
         saved = float(plan.allocation.loc[plan.allocation["tier"].eq(cell.tier) & plan.allocation["platform"].eq(
-            cell.platform), "spend"].sum()) - float(trial["spend"][plan.cells.index(cell)])
+            cell.platform), "spend"].sum()) - float(alone["spend"][plan.cells.index(cell)])
         out.append(Padding(cell.key, n - n2, p - p2, saved, broken))
+    if out and not _only_shares_break(plan, lean_creators, lean_posts):
+        return ()
     return tuple(out)
+
+
+def _only_shares_break(plan: Plan, creators: dict[str, int], posts: dict[str, int]) -> bool:
+    """True when the mix keeps the plan's goal and every rule but the spend-share rules, and breaks
+    a spend-share rule, recomputed and checked like a plan."""
+    s = plan.scenario
+    mix = evaluate_mix(plan.cells, creators, posts, s.economics)
+    goal, lean = objective_of(s, plan.totals), objective_of(s, totals_of(mix, s.economics))
+    if lean < goal - 1e-9 * max(1.0, abs(goal)):
+        return False
+    broken = [c.rule for c in check_mix(s, plan.cells, mix) if not c.holds]
+    return bool(broken) and all(_is_spend_share(r) for r in broken)
 
 
 def _cell_goal(s: Scenario, cell: Cell, n: int, p: int) -> float:
