@@ -134,18 +134,33 @@ def repair_money(
 def _proven_exactly(arrays: LinearArrays, options: SolverOptions, result: ArraysResult, bound: float | None,
                     rows: set[str], overshoots: Callable[[np.ndarray], list[Overshoot]]) -> tuple[ArraysResult, float | None]:
     """The repaired ``result`` and the better bound, after one solve with the money ``rows`` held
-    exactly (digit rows: a relaxation of the exact rules only, so its bound is valid). A plan of
-    that solve that keeps every money rule and is better replaces ``result``."""
+    exactly (digit rows: a relaxation of the exact rules only, so its bound is valid).
+
+    The digit rows are whole-number rows, so that solve runs at the solver's default tolerances: a
+    tighter row tolerance than a row's rounding can lose whole plans and report a bound better than
+    any of them. A bound better than the repaired plan itself (a plan that keeps every rule) is
+    disproven and not used. A plan of that solve that keeps every money rule and is better replaces
+    ``result``, after the tie-break stages (least spend for that optimum, then the fixed order).
+    """
     exact_arrays = with_exact_rows(arrays, rows)
     if exact_arrays is None:
         return result, bound
-    proof = solve_arrays(exact_arrays, replace(options, tie_break=False))
+    safe = replace(options, feasibility_tol=None)
+    proof = solve_arrays(exact_arrays, replace(safe, tie_break=False))
     if proof.bound is None or proof.x is None or not proof.status.has_plan:
         return result, bound
+    assert result.objective is not None
+    if proof.bound > result.objective + 1e-9 * max(1.0, abs(result.objective)):
+        return result, bound  # the repaired plan keeps every rule: no bound can be better than it
     bound = proof.bound if bound is None else max(bound, proof.bound)
     x = proof.x[: arrays.num_col]
-    assert result.objective is not None
     objective = float(arrays.costs[0] @ x)
     if objective < result.objective - 1e-9 * max(1.0, abs(result.objective)) and not overshoots(x):
+        if safe.tie_break and len(arrays.costs) > 1 and proof.status == SolveStatus.OPTIMAL:
+            tied = solve_arrays(exact_arrays, safe)
+            if tied.x is not None and tied.status.has_plan and not overshoots(tied.x[: arrays.num_col]):
+                tied_x = tied.x[: arrays.num_col]
+                if float(arrays.costs[0] @ tied_x) <= objective + 1e-9 * max(1.0, abs(objective)):
+                    x, objective = tied_x, float(arrays.costs[0] @ tied_x)
         result = replace(result, x=x, objective=objective)
     return result, bound
