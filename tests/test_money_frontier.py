@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from mixopt.analysis.frontier import trace_frontier
+from mixopt.analysis.frontier import _held_exactly, trace_frontier
 from mixopt.scenario.money import exact
 from mixopt.scenario.outcomes import evaluate_mix, totals_of
 from mixopt.solvers.types import SolverOptions, SolveStatus
@@ -35,3 +35,15 @@ def test_frontier_points_at_a_huge_budget_never_spend_over_it_and_match_brute_fo
         assert _exact_spend(point.plan) <= exact(budget)
         best = max(reach for engagements, reach in mixes if engagements >= point.floor * (1 - 1e-9))
         assert point.y_value == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("budget", [10_000_000_000, 10_000_000_000_000])
+def test_a_frontier_point_no_exact_plan_reaches_is_reported_infeasible_not_unsolved(budget: int) -> None:
+    # 2,050 engagements take a nano and two micro creators (the budget plus a cent) or more:
+    # the reusable solve would accept them; the point's own exact solve proves there is no plan
+    fee_micro = round(budget / 3 + 0.01, 2)
+    scenario = _tier_scenario(float(budget), round(fee_micro - 0.01, 2), fee_micro)
+    plan, status = _held_exactly(scenario, "reach", "engagements", 2050.0, SolverOptions())
+    assert plan is None and status is SolveStatus.INFEASIBLE
+    plan, status = _held_exactly(scenario, "reach", "engagements", 2000.0, SolverOptions())
+    assert plan is not None and status is SolveStatus.OPTIMAL and _exact_spend(plan) <= exact(budget)

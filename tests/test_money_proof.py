@@ -2,7 +2,8 @@
 is never better than the best exact plan (checked against brute force over hundreds of small rows),
 a better plan it finds replaces the repaired one only after the tie-break stages, and a row it
 cannot rewrite exactly (a spend share, whose coefficients lose precision to cancellation) is left
-as it was while the others are still rewritten."""
+as it was while the others are still rewritten. A target no plan reaches without a cent over the
+budget is proven infeasible, not left unsolved."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
+import mixopt
 from mixopt.scenario.money import exact
 from mixopt.solvers.engine import solve_arrays
 from mixopt.solvers.exact_rows import with_exact_rows
@@ -24,6 +27,7 @@ from mixopt.solvers.repair import (
     within_bound,
 )
 from mixopt.solvers.types import ArraysResult, LinearArrays, SolverOptions, SolveStatus
+from tests.test_money import _tier_scenario
 
 STRICT = SolverOptions(feasibility_tol=STRICT_TOLERANCE)  # what the money repair solves with
 
@@ -139,3 +143,15 @@ def test_a_spend_share_row_is_left_as_built_while_the_budget_row_is_rewritten() 
         assert rewritten.row_upper[1] == 0.0 and rewritten.row_upper[0] == math.inf  # share kept, budget rewritten
         as_built = solve_arrays(_fixed(arrays, [1.0, 1.0]), SolverOptions()).status
         assert solve_arrays(_fixed(rewritten, [1.0, 1.0]), SolverOptions()).status is as_built, other
+
+
+@pytest.mark.parametrize("budget", [10_000_000_000, 10_000_000_000_000])
+def test_a_target_reachable_only_a_cent_over_a_huge_budget_is_reported_infeasible(budget: int) -> None:
+    # 2,050 engagements take a nano and two micro creators (the budget plus a cent) or three micro
+    # (plus two cents): the solver's tolerance accepts them, but no plan reaches the target exactly
+    fee_micro = round(budget / 3 + 0.01, 2)
+    scenario = _tier_scenario(float(budget), round(fee_micro - 0.01, 2), fee_micro)
+    scenario = scenario.model_copy(update={"targets": scenario.targets.model_copy(update={"engagements": 2050.0})})
+    plan = mixopt.optimize(scenario, explain=False)
+    assert plan.status is SolveStatus.INFEASIBLE
+    assert any("proves there is none" in note for note in plan.notes)

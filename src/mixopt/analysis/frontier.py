@@ -177,8 +177,7 @@ def trace_frontier(
             point = dataclasses.replace(model, scenario=_retarget(scenario, y, x, floor))
             plan = make_plan(point, solution)
             if money_overshoots(point, result.x, arrays.names):
-                plan = _held_exactly(scenario, y, x, floor, options)  # the point's own solve, with the money repair
-                status = SolveStatus.NOT_SOLVED if plan is None else plan.status
+                plan, status = _held_exactly(scenario, y, x, floor, options)  # its own solve, with the money repair
         out.append(FrontierPoint(
             floor=floor,
             status=status,
@@ -191,15 +190,19 @@ def trace_frontier(
     return FrontierResult(scenario, x, y, tuple(out), options.solver, solver_version(options.solver))
 
 
-def _held_exactly(scenario: Scenario, y: str, x: str, floor: float, options: SolverOptions) -> Plan | None:
+def _held_exactly(scenario: Scenario, y: str, x: str, floor: float,
+                  options: SolverOptions) -> tuple[Plan | None, SolveStatus]:
     """A frontier point whose reusable solve broke a money rule beyond half a minor unit (the
     solver's tolerance at a huge budget), solved on its own with the money repair: its plan keeps
-    every money rule exactly and its status says what was proven, or the point has no plan."""
+    every money rule exactly and its status says what was proven; without a plan, the status of
+    that solve (infeasible when it proves no plan keeps the rules, not solved when none was found)."""
     from mixopt.tier.solve import solve
 
     model = build_model(_retarget(scenario, y, x, floor))
     plan = make_plan(model, solve(model, options))
-    return plan if plan.status.has_plan and plan.feasible else None
+    if plan.status.has_plan and plan.feasible:
+        return plan, plan.status
+    return None, SolveStatus.NOT_SOLVED if plan.status.has_plan else plan.status
 
 
 def _certified(plan: RosterPlan, bound: float | None, target_gap: float) -> RosterPlan:

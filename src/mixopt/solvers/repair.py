@@ -127,8 +127,7 @@ def repair_money(
                      f"{(gap or 0.0):.4%} of the best possible (a better exact plan could only lie in the sliver of "
                      "spend the solver's tolerance cannot tell from the limit)")
         return replace(result, status=SolveStatus.FEASIBLE, bound=bound, gap=gap), notes
-    notes.append("no plan keeping every money rule exactly was found after tightening; none is reported")
-    return ArraysResult(SolveStatus.NOT_SOLVED, None, None, None, None, tuple(notes)), notes
+    return _without_tightening(arrays, options, money_rows, overshoots, notes), notes
 
 
 def _proven_exactly(arrays: LinearArrays, options: SolverOptions, result: ArraysResult, bound: float | None,
@@ -164,3 +163,23 @@ def _proven_exactly(arrays: LinearArrays, options: SolverOptions, result: Arrays
                     x, objective = tied_x, float(arrays.costs[0] @ tied_x)
         result = replace(result, x=x, objective=objective)
     return result, bound
+
+
+def _without_tightening(arrays: LinearArrays, options: SolverOptions, rows: set[str],
+                        overshoots: Callable[[np.ndarray], list[Overshoot]], notes: list[str]) -> ArraysResult:
+    """What the digit rows prove once tightening found no plan: that no plan keeps the money
+    ``rows`` exactly (infeasible), or a plan that does (the tightening cut off plans at the limit),
+    or nothing (not solved)."""
+    exact_arrays = with_exact_rows(arrays, rows)
+    if exact_arrays is not None:
+        proof = solve_arrays(exact_arrays, replace(options, feasibility_tol=None))
+        if proof.status == SolveStatus.INFEASIBLE:
+            notes.append("no plan keeps every money rule exactly: with the money rules held digit by digit, "
+                         "the solver proves there is none")
+            return ArraysResult(SolveStatus.INFEASIBLE, None, None, None, None, tuple(notes))
+        if proof.x is not None and proof.status.has_plan and proof.objective is not None:
+            x = proof.x[: arrays.num_col]
+            if not overshoots(x):
+                return replace(proof, x=x, objective=float(arrays.costs[0] @ x), notes=tuple(notes))
+    notes.append("no plan keeping every money rule exactly was found after tightening; none is reported")
+    return ArraysResult(SolveStatus.NOT_SOLVED, None, None, None, None, tuple(notes))
