@@ -248,3 +248,21 @@ def test_creators_a_creator_floor_needs_jointly_are_not_all_called_padding(tmp_p
         trial[[ids.index(a), ids.index(b)]] = 0
         assert "tier_creators_min[nano]" in {c.rule for c in check_roster_choice(s, table, trial > 0, trial)
                                              if not c.holds}
+
+
+def test_the_search_on_the_chosen_creators_rows_equals_the_search_on_the_whole_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the search runs on the chosen (and must-include) rows when every rule sums over them; m4 and
+    # n3 are not chosen here, so the shortcut is taken, and it must change nothing
+    from mixopt.roster import padding
+
+    creators = [("m1", 50000, 1000, 200), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0), ("m4", 44000, 1000, 0),
+                ("n1", 5000, 400, 0), ("n2", 5000, 400, 0), ("n3", 3000, 500, 0)]
+    s = _custom_scenario(tmp_path, creators, "{maximize: reach}", "    micro: {max_spend_share: 0.6}\n",
+                         "targets: {impressions: 47700}\n")
+    table = mixopt.optimize(s, explain=False).roster.table
+    posts = np.array([1, 1, 1, 0, 3, 3, 0])
+    assert padding._rows_alone_decide(s)
+    on_rows = find_roster_padding(s, table, posts > 0, posts)
+    monkeypatch.setattr(padding, "_rows_alone_decide", lambda scenario: False)
+    assert on_rows and find_roster_padding(s, table, posts > 0, posts) == on_rows

@@ -126,6 +126,16 @@ def _only_shares_break(choice: _Choice, posts: np.ndarray, rules: tuple[str, ...
     return bool(broken) and all(is_spend_share(r) for r in broken) and broken.issuperset(rules)
 
 
+def _rows_alone_decide(s: Scenario) -> bool:
+    """True when the goal and every rule of ``s`` are sums over the chosen creators' own rows.
+    Not so for unique reach (an overlap group's audience averages all its creators in the table)
+    nor for resource caps and floors (whether a column is whole-valued is read on the whole table)."""
+    assert s.roster is not None
+    uses_unique = (s.objective.maximize == "unique_reach" or bool(s.targets.unique_reach)
+                   or "unique_reach" in (s.objective.value_per_unit or {}))
+    return not uses_unique and not s.roster.resource_caps and not s.roster.resource_floors
+
+
 def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray | None,
                         posts: np.ndarray | None) -> tuple[RosterPadding, ...]:
     """Padding of a roster choice, one entry per set of spend-share rules it keeps (see the module)."""
@@ -136,11 +146,18 @@ def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     bands = [*s.rules.tiers.values(), *s.rules.platforms.values()]
     if not any(b.min_spend_share is not None or b.max_spend_share is not None for b in bands):
         return ()  # padding is spend that only keeps a spend-share rule
+    forced = table["must_include"].to_numpy(dtype=bool)
+    keep = np.asarray(chosen, dtype=bool) | forced
+    if _rows_alone_decide(s) and keep.sum() < len(table):
+        # every figure and rule the search reads sums over the chosen (and must-include) creators
+        # only, so it runs on those rows: the same answer, without a million-row table per trial
+        rows = np.nonzero(keep)[0]
+        return find_roster_padding(s, table.iloc[rows].reset_index(drop=True), np.asarray(chosen)[rows],
+                                   np.asarray(posts)[rows])
     choice = _Choice(s, table, np.where(chosen, posts, 0))
     if not all(c.holds for c in choice.checks_at(choice.posts)):
         return ()
     base = s.roster.posts_per_creator
-    forced = table["must_include"].to_numpy(dtype=bool)
     fee = table["fee_per_post"].to_numpy(dtype=float)
     # candidates: creators with posts the goal may not need, or whose whole contribution may be nothing
     candidates = []
