@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from mixopt.analysis.roster_unique import UniqueReachFamily
 from mixopt.analysis.simulate import SimulationResult, draw_parameters, simulate_plan
 from mixopt.analysis.simulate_roster import (
     creator_draws,
@@ -28,7 +29,7 @@ from mixopt.analysis.simulate_roster import (
 )
 from mixopt.api import optimize
 from mixopt.contract import objective_label
-from mixopt.roster.model import RosterModel, build_roster_model
+from mixopt.roster.model import RosterModel, build_roster_model, roster_audiences
 from mixopt.roster.plan import RosterPlan, make_roster_plan
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, load_roster
@@ -169,6 +170,19 @@ def _target_families(model: RosterModel, draws: dict[str, np.ndarray]) -> list[t
     return families
 
 
+def _unique_families(scenario: Scenario, roster: Roster, draws: dict[str, np.ndarray],
+                     confidence: float) -> list[tuple[UniqueReachFamily, float, float]]:
+    """A unique-reach target as two floors: in CVaR over the model draws, and at the planning
+    values (the plan's own rule, which the model carries only as summed reach)."""
+    floor = scenario.targets.unique_reach
+    if not floor:
+        return []
+    audiences = roster_audiences(scenario, roster.table)
+    planning = roster.table["reach"].to_numpy(dtype=float)[None, :]
+    return [(UniqueReachFamily(audiences, draws["reach"]), float(floor), confidence),
+            (UniqueReachFamily(audiences, planning), float(floor), confidence)]
+
+
 def _cut_arrays(base: LinearArrays, floors: list[tuple[np.ndarray, float]], tails: list[np.ndarray],
                 goal: bool) -> LinearArrays:
     """The roster model plus target cuts ``c x >= floor`` and, for a goal that varies, the column
@@ -211,6 +225,9 @@ class _Cuts:
     floors: list[tuple[np.ndarray, float]] = dataclasses.field(default_factory=list)
     tails: list[np.ndarray] = dataclasses.field(default_factory=list)
     certified_gap: float | None = None  # of the lower-tail goal at the last exact round's choice
+    #: unique reach floors: (the count over the draws, floor, confidence); creators are columns 0..creators-1
+    unique: list[tuple[UniqueReachFamily, float, float]] = dataclasses.field(default_factory=list)
+    creators: int = 0
 
     def add_broken(self, x: np.ndarray, tail: float | None, bound: float | None = None) -> bool:
         """Add a cut for each target whose tail average ``x`` breaks, and one for the goal when it
@@ -226,6 +243,14 @@ class _Cuts:
             weights = tail_weights(values, self.confidence)
             if weights @ values < floor - FEAS_TOL * max(1.0, abs(floor)):
                 self.floors.append((weights @ coef, floor))
+                added = True
+        for family, floor, confidence in self.unique:
+            chosen = np.clip(x[:self.creators], 0.0, 1.0)
+            values = family.values(chosen)
+            weights = tail_weights(values, confidence)
+            if weights @ values < floor - FEAS_TOL * max(1.0, abs(floor)):
+                cut, constant = family.cut(chosen, weights)
+                self.floors.append((np.concatenate([cut, np.zeros(len(x) - self.creators)]), floor - constant))
                 added = True
         if self.goal is not None:
             values = self.goal @ x
@@ -383,7 +408,7 @@ def safe_plan_protects(scenario: Scenario, confidence: float, model_samples: int
     """What the roster safe plan protects, in planner words."""
     tail = f"the worst {1 - confidence:.0%} of {model_samples:,} draws"
     targets = [f"{kpi} target ({getattr(scenario.targets, kpi):,.0f})"
-               for kpi in ("reach", "impressions", "engagements", "conversions", "revenue")
+               for kpi in ("reach", "unique_reach", "impressions", "engagements", "conversions", "revenue")
                if getattr(scenario.targets, kpi)]
     goal = scenario.objective.maximize
     varies = goal in ("reach", "impressions", "engagements", "conversions", "revenue", "profit", "value")
@@ -397,8 +422,12 @@ def safe_plan_protects(scenario: Scenario, confidence: float, model_samples: int
     if varies:
         parts.append(f"maximises the average {goal} over those worst draws" if targets
                      else f"it maximises the average {goal} over {tail}")
+    unique = ("" if not scenario.targets.unique_reach else
+              " Unique reach is kept by tangent cuts of each draw's count, each draw's largest platform held at "
+              "the creators chosen so far (so a plan whose largest platform differs in some draw may be passed "
+              "over); the target is checked on the true count, in the draws and at the planning values.")
     return ("The safe plan " + (": " if not targets and varies else " and ").join(parts)
-            + "; spend is contracted, so the budget holds in every draw.")
+            + "; spend is contracted, so the budget holds in every draw." + unique)
 
 
 def safe_roster_plan(scenario: Scenario, confidence: float = 0.9, model_samples: int = ROSTER_MODEL_SAMPLES,
@@ -422,7 +451,8 @@ def safe_roster_plan(scenario: Scenario, confidence: float = 0.9, model_samples:
     model = build_roster_model(scenario, roster)
     draws = roster_model_draws(scenario, roster, model_samples, seed)
     n, nb = model.creators, model.arrays.num_col
-    cuts = _Cuts(_target_families(model, draws), _sampled_goal(model, draws), confidence, gap)
+    cuts = _Cuts(_target_families(model, draws), _sampled_goal(model, draws), confidence, gap,
+                 unique=_unique_families(scenario, roster, draws, confidence), creators=n)
     x0 = None
     if start is not None:
         x0 = np.zeros(nb)

@@ -8,7 +8,7 @@ the largest is already reached there. A draw keeps the audiences (they are peopl
 plan from the planning values) and replaces each creator's reach ``R_i`` by the draw's, so with
 every range collapsed each draw is the plan's figure.
 
-:func:`unique_reach_cut` is the safe plan's linear stand-in: per draw, the tangent of the
+:meth:`UniqueReachFamily.cut` is the safe plan's linear stand-in: per draw, the tangent of the
 concave within-group count at a choice of creators, with that draw's largest platform kept
 (see its notes for what that approximation means).
 """
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from mixopt.roster.model import SHARE_CAP, Audiences
 
-__all__ = ["coefficients", "UniqueReachDraws", "unique_reach_draws", "unique_reach_cut"]
+__all__ = ["coefficients", "UniqueReachDraws", "unique_reach_draws", "UniqueReachFamily"]
 
 
 def coefficients(audience: np.ndarray, reach: np.ndarray) -> np.ndarray:
@@ -89,53 +89,81 @@ def unique_reach_draws(aud: Audiences, rows: np.ndarray, reach: np.ndarray) -> n
     return counter.total()
 
 
-def unique_reach_cut(aud: Audiences, reach: np.ndarray, chosen: np.ndarray,
-                     weights: np.ndarray) -> tuple[np.ndarray, float]:
-    """A linear function ``coef @ x + constant`` of the yes/no choice ``x`` of every creator that
-    touches ``sum_d weights[d] x unique reach in draw d`` at ``chosen`` (``reach``: samples x
-    creators).
+class UniqueReachFamily:
+    """The unique reach of any choice ``x`` (one weight 0..1 per creator) in each of a set of
+    draws of every creator's reach (``reach``: samples x creators), and the safe plan's cuts.
 
-    Per draw: ungrouped creators count their reach; a group's ``A (1 - exp(-S))`` (concave in the
-    choice) is replaced by its tangent at ``chosen``, which lies on or above it everywhere, so a
-    floor on the cut is implied by the floor on the concave part; across platforms the draw's
-    largest platform at ``chosen`` is kept (``(1 - s) x sum + s x that platform``). That last
-    step is the approximation: a choice whose largest platform differs in some draw is
-    under-counted there, so a cut can exclude a plan that would meet the floor (never admit one
-    that does not: the floor is re-checked on the true count at every choice).
+    Per draw: ungrouped creators (and groups without an audience) count ``R_i x_i``; a group counts
+    ``A (1 - exp(-sum c_i x_i))`` with ``c_i = -ln(1 - R_i / A)`` (concave in ``x``); across
+    platforms ``sum - s x (sum - largest platform)``. At whole ``x`` this is the plan's count.
     """
-    chosen = np.asarray(chosen, dtype=bool)
-    used = np.nonzero(weights > 0)[0]
-    n = reach.shape[1]
-    r = reach[used]
-    w = weights[used]
-    counter = UniqueReachDraws(aud, np.nonzero(chosen)[0], len(used))
-    counter.add(np.nonzero(chosen)[0], r[:, chosen])
-    by_platform = counter.by_platform()
-    factor = np.ones((len(used), len(aud.platforms)))  # per draw and platform: what one person there counts
-    if aud.share > 0:
-        largest = by_platform.argmax(axis=1)
-        factor *= 1.0 - aud.share
-        factor[np.arange(len(used)), largest] = 1.0
-        factor[by_platform.sum(axis=1) <= 0] = 1.0  # nothing reached: no overlap is subtracted
-    creator_factor = factor[:, aud.platform]  # (draws, creators)
-    unit = aud.unit
-    grouped = unit >= 0
-    audience = np.where(grouped, aud.audience[np.maximum(unit, 0)], np.inf) if len(aud.audience) else np.full(n, np.inf)
-    linear = ~grouped | np.isinf(audience)
-    coef_draws = np.where(linear[None, :], r, 0.0) * creator_factor
-    constant = 0.0
-    curved = grouped & ~np.isinf(audience)
-    if curved.any():
-        c = coefficients(audience[curved][None, :], r[:, curved])  # (draws, curved creators)
-        names, inverse = np.unique(unit[curved], return_inverse=True)
-        into = sp.csr_matrix((np.ones(int(curved.sum())), (np.arange(int(curved.sum())), inverse)),
-                             shape=(int(curved.sum()), len(names)))
-        picked = chosen[curved].astype(float)
-        s0 = np.asarray((c * picked[None, :]) @ into)  # exponent per draw and group at ``chosen``
-        a = aud.audience[names][None, :]
-        slope = a * np.exp(-s0)  # d/dS of A (1 - exp(-S))
-        group_factor = factor[:, aud.unit_platform[names]]
-        coef_draws[:, curved] = (slope * group_factor)[:, inverse] * c
-        value = -a * np.expm1(-s0)
-        constant = float(w @ ((value - slope * s0) * group_factor).sum(axis=1))
-    return w @ coef_draws, constant
+
+    def __init__(self, aud: Audiences, reach: np.ndarray) -> None:
+        self.aud = aud
+        n = reach.shape[1]
+        unit = aud.unit
+        grouped = unit >= 0
+        audience = np.full(n, np.inf)
+        if len(aud.audience):
+            audience[grouped] = aud.audience[unit[grouped]]
+        self.curved = grouped & ~np.isinf(audience)
+        self.linear = np.where(self.curved[None, :], 0.0, reach)  # (samples, creators)
+        self.to_platform = sp.csr_matrix((np.ones(n), (np.arange(n), aud.platform)), shape=(n, len(aud.platforms)))
+        self.names, inverse = np.unique(unit[self.curved], return_inverse=True)
+        k = int(self.curved.sum())
+        self.to_group = sp.csr_matrix((np.ones(k), (np.arange(k), inverse)), shape=(k, len(self.names)))
+        self.inverse = inverse
+        self.group_audience = aud.audience[self.names] if len(self.names) else np.zeros(0)
+        self.group_platform = sp.csr_matrix((np.ones(len(self.names)), (np.arange(len(self.names)),
+                                             aud.unit_platform[self.names])), shape=(len(self.names), len(aud.platforms)))
+        self.reach = reach[:, self.curved]
+        self.c = coefficients(audience[self.curved][None, :], self.reach)
+
+    def _groups(self, x: np.ndarray, rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xc = x[self.curved]
+        exponent = np.asarray((self.c[rows] * xc[None, :]) @ self.to_group)
+        summed = np.asarray((self.reach[rows] * xc[None, :]) @ self.to_group)
+        return exponent, summed, np.asarray((self.linear[rows] * x[None, :]) @ self.to_platform)
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """The unique reach of ``x`` in every draw."""
+        x = np.asarray(x, dtype=float)
+        exponent, summed, loose = self._groups(x, slice(None))
+        value = np.minimum(summed, -self.group_audience[None, :] * np.expm1(-exponent))
+        by_platform = loose + np.asarray(value @ self.group_platform)
+        total = by_platform.sum(axis=1)
+        if self.aud.share > 0:
+            total = np.where(total > 0, total - self.aud.share * (total - by_platform.max(axis=1)), total)
+        return total
+
+    def cut(self, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
+        """``coef @ y + constant`` touching ``sum_d weights[d] x unique reach in draw d`` at ``x``.
+
+        Per draw a group's ``A (1 - exp(-S))`` is replaced by its tangent at ``x``, which lies on
+        or above it everywhere, so a floor on the cut is implied by the floor on the concave count;
+        across platforms the draw's largest platform at ``x`` is kept (``(1 - s) x sum + s x that
+        platform``). That last step is the approximation: where another platform is the largest
+        in some draw at another choice, that draw is under-counted there, so a cut can exclude a
+        choice that would meet the floor (never admit one that does not: the floor is re-checked
+        on the true count at every choice).
+        """
+        x = np.asarray(x, dtype=float)
+        rows = np.nonzero(weights > 0)[0]
+        w = weights[rows]
+        exponent, summed, loose = self._groups(x, rows)
+        a = self.group_audience[None, :]
+        value = -a * np.expm1(-exponent)
+        by_platform = loose + np.asarray(np.minimum(summed, value) @ self.group_platform)
+        factor = np.ones((len(rows), len(self.aud.platforms)))  # what one person reached on a platform counts
+        if self.aud.share > 0:
+            factor *= 1.0 - self.aud.share
+            factor[np.arange(len(rows)), by_platform.argmax(axis=1)] = 1.0
+            factor[by_platform.sum(axis=1) <= 0] = 1.0  # nothing reached yet: nothing is subtracted
+        coef = w @ (self.linear[rows] * factor[:, self.aud.platform])
+        constant = 0.0
+        if len(self.names):
+            group_factor = factor[:, self.aud.unit_platform[self.names]]
+            slope = a * np.exp(-exponent) * group_factor  # d/dS of the group's count
+            coef[self.curved] += w @ (slope[:, self.inverse] * self.c[rows])
+            constant = float(w @ ((value * group_factor) - slope * exponent).sum(axis=1))
+        return coef, constant

@@ -469,6 +469,12 @@ def add_risk_rules(
         floor = getattr(s.targets, kpi)
         if floor:
             cvar_floor(kpi, kpi, floor)
+    if s.targets.unique_reach:
+        grids = [risk_unique_grid(cell) for cell in m.cells]
+        for i in range(samples):
+            totals[("unique_reach", i)] = _risk_unique_reach(m, i, grids, f[i] * r[i], accepting[i],
+                                                             lambda i=i: total_of("reach", i))
+        cvar_floor("unique_reach", "unique_reach", s.targets.unique_reach)
     if s.targets.revenue and aov:
         cvar_floor("revenue", "conversions", s.targets.revenue, scale=aov)
     if s.budget is not None:
@@ -484,7 +490,8 @@ def add_risk_rules(
             tail_terms.append((v, weight))
         m._add(_expr(tail_terms) <= 0, "risk_budget_cvar")
     goal = s.objective.maximize
-    has_targets = any(getattr(s.targets, k) for k in ("reach", "impressions", "engagements", "conversions", "revenue"))
+    has_targets = any(getattr(s.targets, k) for k in ("reach", "unique_reach", "impressions", "engagements",
+                                                          "conversions", "revenue"))
     if goal in CURVED_KPIS and not has_targets:
         # maximise the average of the worst (1 - confidence) share of outcomes
         t = m._var(f"risk_{goal}_level", None, None, pulp.LpContinuous)
@@ -497,3 +504,77 @@ def add_risk_rules(
         main = _expr(objective)
         m.stages[0] = Stage(f"most {goal} in the worst {tail:.0%} of cases", pulp.LpMaximize, main)
         m.problem.setObjective(main)
+
+
+#: Relative room between the sampled unique reach of a cell and its chords through a grid of whole
+#: creator counts (between grid points the chord lies below the concave count: on the safe side).
+RISK_UNIQUE_TOLERANCE = 0.002
+
+
+def risk_unique_grid(cell: Cell) -> list[int]:
+    """Whole creator counts ``0 .. accepting pool`` whose chords stay within
+    :data:`RISK_UNIQUE_TOLERANCE` of the cell's unique reach at the planning values in between."""
+    import numpy as np
+
+    points = np.array(unique_reach_points(cell))
+    top = len(points) - 1
+    grid, a = [0], 0
+    while a < top:
+        b = a + 1
+        while b < top:  # can the chord from a reach b + 1 and stay close at every count in between?
+            c = b + 1
+            between = np.arange(a + 1, c)
+            chord = points[a] + (points[c] - points[a]) / (c - a) * (between - a)
+            if np.all(chord >= (1 - RISK_UNIQUE_TOLERANCE) * points[between]):
+                b = c
+            else:
+                break
+        grid.append(b)
+        a = b
+    return grid
+
+
+def _risk_unique_reach(m: MixModel, i: int, grids: list[list[int]], per_creator: Any, accepting: Any,
+                       reach: Any) -> pulp.LpAffineExpression:
+    """Draw ``i``'s unique reach (the safe plan's unique-reach floor), as the plan counts it.
+
+    Per cell, the draw's unique reach at a grid of whole creator counts (:func:`risk_unique_grid`,
+    the draw's reach per creator and accepting pool through the cell's curve); a variable below
+    the chords through consecutive grid points is at most the true count at every whole count
+    (exact at the grid points, within the tolerance between). Across platforms, the draw's
+    largest platform is the plan's (its binaries ``largest_platform_*``): a draw in which
+    another platform is larger is under-counted, so the floor errs on the safe side.
+    """
+    import numpy as np
+
+    cells = m.cells
+    if all(c.audience == float("inf") for c in cells) and not any(c.cross_platform_overlap for c in cells):
+        return reach()
+    by_platform: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
+    most: dict[str, float] = {}
+    for j, cell in enumerate(cells):
+        key = _safe(cell.key)
+        grid = np.array(grids[j], dtype=float)
+        one = float(per_creator[j])
+        gross = np.array([apply_curve(cell.curve, one * float(accepting[j]), one * k) for k in grid])
+        values = np.array([unique_within_cell(g, one, cell.audience) for g in gross])
+        u = m._var(f"risk_unique_reach_s{i:04d}_{key}", 0, float(values[-1]), pulp.LpContinuous)
+        n = m.creators[cell.key]
+        for k in range(len(grid) - 1):
+            slope = (values[k + 1] - values[k]) / (grid[k + 1] - grid[k])
+            m._add(_expr([(u, 1.0), (n, -slope)]) <= float(values[k] - slope * grid[k]),
+                   f"risk_unique_reach_s{i:04d}_{key}_chord{k}")
+        by_platform.setdefault(cell.platform, []).append((u, 1.0))
+        most[cell.platform] = most.get(cell.platform, 0.0) + float(values[-1])
+    share = cells[0].cross_platform_overlap if cells else 0.0
+    everything = [term for terms in by_platform.values() for term in terms]
+    picks = {v.name: v for v in m.variables if v.name.startswith("largest_platform_")}
+    if share <= 0 or len(by_platform) < 2 or not picks:
+        return _expr(everything)
+    bound = max(most.values())
+    largest = m._var(f"risk_unique_reach_s{i:04d}_largest_platform", 0, bound, pulp.LpContinuous)
+    for platform, terms in by_platform.items():
+        z = picks[f"largest_platform_{_safe(platform)}"]
+        m._add(_expr([(largest, 1.0), (z, bound)] + [(v, -c) for v, c in terms]) <= bound,
+               f"risk_unique_reach_s{i:04d}_largest_at_most_{_safe(platform)}")
+    return _expr([(v, (1.0 - share) * c) for v, c in everything] + [(largest, share)])
