@@ -8,9 +8,11 @@ each round) and solves again. The first solve's bound is still a bound on every 
 rows were only ever looser), so the repaired plan is labelled optimal only when it reaches that
 bound. When it does not (the bound counts plans a few cents over a limit the solver cannot tell
 from it), the model is solved once more with the money rows rewritten digit by digit
-(:mod:`mixopt.solvers.exact_rows`): whole-number rows a solver holds exactly, whose bound is
-over the exact plans only. The plan is optimal when it reaches that bound, otherwise feasible
-with the gap to the better of the bounds: the status never claims more than was proven.
+(:mod:`mixopt.solvers.exact_rows`): whole-number rows a solver holds exactly at its default
+tolerances, whose bound is over the exact plans only. The plan is optimal when it reaches that
+bound, otherwise feasible with the gap to the better of the bounds; when tightening finds no plan,
+the same rows prove there is none (infeasible) or find one: the status never claims more than was
+proven.
 """
 
 from __future__ import annotations
