@@ -413,8 +413,8 @@ def safe_plan_protects(scenario: Scenario, confidence: float, model_samples: int
     """What the roster safe plan protects, in planner words."""
     tail = f"the worst {1 - confidence:.0%} of {model_samples:,} draws"
     targets = [f"{kpi} target ({getattr(scenario.targets, kpi):,.0f})"
-               for kpi in ("reach", "unique_reach", "impressions", "engagements", "conversions", "revenue")
-               if getattr(scenario.targets, kpi)]
+               for kpi in ("reach", "impressions", "engagements", "conversions", "revenue")
+               if getattr(scenario.targets, kpi)]  # a unique-reach target: the sentence at the end
     goal = scenario.objective.maximize
     varies = goal in ("reach", "impressions", "engagements", "conversions", "revenue", "profit", "value")
     parts = []
@@ -422,6 +422,8 @@ def safe_plan_protects(scenario: Scenario, confidence: float, model_samples: int
         parts.append(f"keeps the {' and the '.join(targets)} met on average over {tail} (CVaR)")
     else:
         parts.append("has no target to protect, so it protects the goal's lower tail" if varies
+                     else "has no target it protects in the draws and maximises unique reach at the planning "
+                          "values (not in the worst draws), so it is the expected-value plan" if goal == "unique_reach"
                      else f"has no target to protect and its goal ({objective_label(scenario)}) does not vary "
                           "with the draws, so it is the expected-value plan")
     if varies:
