@@ -16,7 +16,8 @@ import pandas as pd
 from mixopt.scenario.money import exact, half_unit, is_currency_code
 from mixopt.solvers.types import SolveStatus
 
-__all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label", "efficiency_checks", "budget_share_checks"]
+__all__ = ["PlanView", "RuleCheck", "Marginal", "rule_check", "objective_label", "efficiency_checks", "budget_share_checks",
+           "keeps_text"]
 
 _REL_TOL = 1e-6
 
@@ -107,6 +108,15 @@ class Marginal:
     explanation: str
     change_low: float | None = None  # the certified range of the change (roster re-solves stop within a gap)
     change_high: float | None = None
+
+
+def keeps_text(check: RuleCheck) -> str:
+    """'keep micro under 60% of spend' from a spend-share rule's label (padding notes, tier and roster)."""
+    name, _, rest = check.label.partition(" at most ")
+    if rest:
+        return f"keep {name} under {rest}"
+    name, _, rest = check.label.partition(" at least ")
+    return f"keep {name} at {rest} or more" if rest else f"meet '{check.label}'"
 
 
 def objective_label(scenario: Any) -> str:

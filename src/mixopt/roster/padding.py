@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mixopt.contract import RuleCheck
+from mixopt.contract import RuleCheck, keeps_text
 from mixopt.roster.check import at_posts, check_roster_choice
 from mixopt.roster.model import roster_audiences, unique_reach_value
 from mixopt.scenario.schema import Scenario
@@ -212,15 +212,6 @@ def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     return tuple(out)
 
 
-def _keeps_text(check: RuleCheck) -> str:
-    """'keep micro under 60% of spend' from a spend-share rule's label."""
-    name, _, rest = check.label.partition(" at most ")
-    if rest:
-        return f"keep {name} under {rest}"
-    name, _, rest = check.label.partition(" at least ")
-    return f"keep {name} at {rest} or more" if rest else f"meet '{check.label}'"
-
-
 def roster_padding_text(pad: RosterPadding, goal: str, currency: str,
                         cost: tuple[float, float] | None = None) -> str:
     """One sentence: '1,230 USD of 12 extra posts by 4 creators (c1, c7, c9, c12) add no reach;
@@ -232,7 +223,7 @@ def roster_padding_text(pad: RosterPadding, goal: str, currency: str,
     who = f"{len(pad.ids)} creator" + ("s" if len(pad.ids) != 1 else "")
     what = (f"{whole} ({names})" if not pad.posts else f"{posts} by {who} ({names})" if not pad.dropped
             else f"{posts} and {pad.dropped} whole {'creator' if pad.dropped == 1 else 'creators'} ({names})")
-    keeps = " and ".join(_keeps_text(c) for c in pad.rules)
+    keeps = " and ".join(keeps_text(c) for c in pad.rules)
     unit = currency if goal in ("revenue", "profit", "value") else goal
     text = f"{pad.spend:,.0f} {currency} of {what} add no {goal}; they {keeps}"
     if cost is not None and len(pad.rules) == 1:

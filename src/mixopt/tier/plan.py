@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mixopt.contract import Marginal, RuleCheck, objective_label
+from mixopt.contract import Marginal, RuleCheck, keeps_text, objective_label
 from mixopt.scenario.cells import Cell
 from mixopt.scenario.defaults import default_value
 from mixopt.scenario.money import MONEY_PARAMETERS
@@ -333,22 +333,13 @@ def _fewest(low: int, high: int, ok: object) -> int:
     return high
 
 
-def _keeps_text(check: RuleCheck) -> str:
-    """'keep micro under 60% of spend' from a spend-share rule's label."""
-    name, _, rest = check.label.partition(" at most ")
-    if rest:
-        return f"keep {name} under {rest}"
-    name, _, rest = check.label.partition(" at least ")
-    return f"keep {name} at {rest} or more" if rest else f"meet '{check.label}'"
-
-
 def padding_text(pad: Padding, goal: str, currency: str, cost: float | None = None) -> str:
     """One sentence: '1,230 USD of nano.tiktok posts (73 posts) add no reach; they keep micro under
     60% of spend', with what the rule costs when known (the goal given up, re-solved without it)."""
     what = " and ".join(x for x in ((f"{pad.creators} creators" if pad.creators else ""),
                                     (f"{pad.posts} posts" if pad.posts else "")) if x)
     kind = "creators and posts" if pad.creators and pad.posts else "creators" if pad.creators else "posts"
-    keeps = " and ".join(_keeps_text(c) for c in pad.rules)
+    keeps = " and ".join(keeps_text(c) for c in pad.rules)
     unit = currency if goal in ("revenue", "profit", "value") else goal
     text = (f"{pad.spend:,.0f} {currency} of {pad.cell} {kind} ({what}) add no {goal}; they {keeps}")
     if cost is not None and len(pad.rules) == 1:
