@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -196,16 +197,23 @@ def _removable_together(s: mixopt.Scenario, table, posts: np.ndarray, pad, goal_
     return False
 
 
-def test_extra_posts_a_target_needs_jointly_are_not_all_called_padding(tmp_path: Path) -> None:
-    # m1 ships a 200 USD kit, so m1..m3 are 3,200 of micro spend; n1 and n2 at 3 posts each make
-    # 5,600 in all (57% micro), and any one of their posts fewer puts micro over 60%. The target
-    # of 47,700 impressions leaves room for 3 of their 4 extra posts (1,500 impressions each), not 4.
-    creators = [("m1", 50000, 1000, 200), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0), ("m4", 44000, 1000, 0),
-                ("n1", 5000, 400, 0), ("n2", 5000, 400, 0), ("n3", 3000, 500, 0)]
-    s = _custom_scenario(tmp_path, creators, "{maximize: reach}", "    micro: {max_spend_share: 0.6}\n",
+#: m1 ships a 200 USD kit, so m1..m3 are 3,200 of micro spend; n1 and n2 at 3 posts each make
+#: 5,600 in all (57% micro), and any one of their posts fewer puts micro over 60%. The target of
+#: 47,700 impressions leaves room for 3 of their 4 extra posts (1,500 impressions each), not 4.
+JOINT_TARGET_CREATORS = [("m1", 50000, 1000, 200), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0),
+                         ("m4", 44000, 1000, 0), ("n1", 5000, 400, 0), ("n2", 5000, 400, 0), ("n3", 3000, 500, 0)]
+
+
+def _joint_target_case(tmp_path: Path) -> tuple[mixopt.Scenario, Any, np.ndarray]:
+    """The scenario, its creator table and the choice (posts per creator) of the joint-target case."""
+    s = _custom_scenario(tmp_path, JOINT_TARGET_CREATORS, "{maximize: reach}", "    micro: {max_spend_share: 0.6}\n",
                          "targets: {impressions: 47700}\n")
-    table = mixopt.optimize(s, explain=False).roster.table
-    posts = np.array([1, 1, 1, 0, 3, 3, 0])
+    return s, mixopt.optimize(s, explain=False).roster.table, np.array([1, 1, 1, 0, 3, 3, 0])
+
+
+def test_extra_posts_a_target_needs_jointly_are_not_all_called_padding(tmp_path: Path) -> None:
+    creators = JOINT_TARGET_CREATORS
+    s, table, posts = _joint_target_case(tmp_path)
     assert all(c.holds for c in check_roster_choice(s, table, posts > 0, posts))
     reach = {i: 0.3 * f for i, f, _, _ in creators}
     ids = table["id"].astype(str).tolist()
@@ -256,12 +264,7 @@ def test_the_search_on_the_chosen_creators_rows_equals_the_search_on_the_whole_t
     # n3 are not chosen here, so the shortcut is taken, and it must change nothing
     from mixopt.roster import padding
 
-    creators = [("m1", 50000, 1000, 200), ("m2", 48000, 1000, 0), ("m3", 46000, 1000, 0), ("m4", 44000, 1000, 0),
-                ("n1", 5000, 400, 0), ("n2", 5000, 400, 0), ("n3", 3000, 500, 0)]
-    s = _custom_scenario(tmp_path, creators, "{maximize: reach}", "    micro: {max_spend_share: 0.6}\n",
-                         "targets: {impressions: 47700}\n")
-    table = mixopt.optimize(s, explain=False).roster.table
-    posts = np.array([1, 1, 1, 0, 3, 3, 0])
+    s, table, posts = _joint_target_case(tmp_path)
     assert padding._rows_alone_decide(s)
     on_rows = find_roster_padding(s, table, posts > 0, posts)
     monkeypatch.setattr(padding, "_rows_alone_decide", lambda scenario: False)
