@@ -22,9 +22,11 @@ __all__ = ["check_roster_choice", "at_posts", "exact_spend", "resource_check", "
            "exact_roster_unique_reach"]
 
 
-def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
-    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures)."""
-    picked = table[chosen].copy()
+def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures);
+    ``columns``: only those of the table (they must include the per-post figures when ``posts`` is given)."""
+    picked = table[chosen].copy() if columns is None else table.loc[np.asarray(chosen, dtype=bool), columns]
     if posts is not None:
         p = np.asarray(posts, dtype=float)[chosen]
         picked["posts"] = p
@@ -36,13 +38,17 @@ def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) 
     return picked
 
 
-def exact_spend(picked: pd.DataFrame) -> Fraction:
+def exact_spend(picked: pd.DataFrame, within: np.ndarray | None = None) -> Fraction:
     """The chosen creators' spend as an exact fraction: fee x posts + product + handling, from the
-    decimals in the creator table (never the float sum, which drifts by more than a cent at 1e13)."""
-    ones = np.ones(len(picked))
-    return (exact_dot(picked["fee_per_post"].to_numpy(dtype=float), picked["posts"].to_numpy(dtype=float))
-            + exact_dot(picked["product_cost"].to_numpy(dtype=float), ones)
-            + exact_dot(picked["handling_cost"].to_numpy(dtype=float), ones))
+    decimals in the creator table (never the float sum, which drifts by more than a cent at 1e13);
+    ``within``: of the rows of ``picked`` it marks only."""
+    def column(name: str) -> np.ndarray:
+        values = picked[name].to_numpy(dtype=float)
+        return values if within is None else values[within]
+
+    ones = np.ones(len(picked) if within is None else int(np.count_nonzero(within)))
+    return (exact_dot(column("fee_per_post"), column("posts"))
+            + exact_dot(column("product_cost"), ones) + exact_dot(column("handling_cost"), ones))
 
 
 def whole_valued(table: pd.DataFrame, column: str) -> bool:
@@ -109,6 +115,17 @@ def _totals_for_rules(s: Scenario, picked: pd.DataFrame) -> dict[str, float]:
     return totals
 
 
+#: The creator-table columns every check reads (with the resource columns and the goal's column).
+_CHECKED = ("tier", "platform", "category", "overlap_group", "reach", "fee_per_post", "product_cost", "handling_cost",
+            "impressions_per_post", "engagements_per_post", "conversions_per_post", "posts", "spend", *ROSTER_KPIS)
+
+
+def _checked_columns(s: Scenario, table: pd.DataFrame) -> list[str]:
+    assert s.roster is not None
+    extra = [*s.roster.resource_caps, *s.roster.resource_floors, *([s.objective.column] if s.objective.column else [])]
+    return [c for c in dict.fromkeys([*_CHECKED, *extra]) if c in table.columns]
+
+
 def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
                         posts: np.ndarray | None = None) -> list[RuleCheck]:
     """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
@@ -118,7 +135,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     """
     s = scenario
     assert s.roster is not None
-    picked = at_posts(table, chosen, posts)
+    picked = at_posts(table, chosen, posts, columns=_checked_columns(s, table))
     cur = s.currency
     spend = float(picked["spend"].sum())
     exact_total = exact_spend(picked)
@@ -144,9 +161,10 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         checks.append(rule_check("team_capacity", "team capacity", "creators", len(picked), "<=", s.rules.max_creators))
     for kind, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
         for name, band in bands.items():
-            group = picked[picked[column] == name]
-            g_spend = float(group["spend"].sum())
-            g_exact = exact_spend(group)
+            members = picked[column].to_numpy(dtype=object) == name
+            group_size = int(np.count_nonzero(members))
+            g_spend = float(picked["spend"].to_numpy(dtype=float)[members].sum())
+            g_exact = exact_spend(picked, members)
             # shares as spend against share x total spend (so a plan with no spend keeps them)
             if band.min_spend_share is not None:
                 checks.append(rule_check(f"{kind}_spend_share_min[{name}]", f"{name} at least {band.min_spend_share:.0%} of spend",
@@ -165,12 +183,12 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
                 checks.append(rule_check(f"{kind}_spend_max[{name}]", f"{name} spend", cur, g_spend, "<=", band.max_spend,
                                          exact=(g_exact, exact(band.max_spend))))
             if band.min_creators is not None:
-                checks.append(rule_check(f"{kind}_creators_min[{name}]", f"{name} creators", "creators", len(group), ">=",
+                checks.append(rule_check(f"{kind}_creators_min[{name}]", f"{name} creators", "creators", group_size, ">=",
                                     band.min_creators))
             if band.max_creators is not None:
-                checks.append(rule_check(f"{kind}_creators_max[{name}]", f"{name} creators", "creators", len(group), "<=",
+                checks.append(rule_check(f"{kind}_creators_max[{name}]", f"{name} creators", "creators", group_size, "<=",
                                     band.max_creators))
-    cell_counts = (picked["tier"] + "." + picked["platform"]).value_counts()
+    cell_counts = (picked["tier"] + "." + picked["platform"]).value_counts() if s.rules.cells else {}
     for key, rule in s.rules.cells.items():
         count = int(cell_counts.get(key, 0))
         if rule.lock is not None:
@@ -181,7 +199,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         if rule.max_creators is not None:
             checks.append(rule_check(f"cell_creators_max[{key}]", f"{key} creators", "creators", count, "<=",
                                 rule.max_creators))
-    categories = picked["category"].value_counts()
+    categories = picked["category"].value_counts() if s.roster.categories else {}
     for name, rule in s.roster.categories.items():
         count = int(categories.get(name, 0))
         if rule.min_creators is not None:

@@ -488,7 +488,8 @@ def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
     n = len(table)
     platforms = tuple(s.platforms)
     pindex = {p: i for i, p in enumerate(platforms)}
-    platform = np.array([pindex.get(p, 0) for p in table["platform"].tolist()], dtype=np.int64)
+    platform = pd.Categorical(table["platform"].to_numpy(dtype=object), categories=list(platforms)).codes.astype(np.int64)
+    platform[platform < 0] = 0  # a platform the scenario does not list counts as the first
     reach = np.nan_to_num(table["reach"].to_numpy(dtype=float))
     groups = table["overlap_group"].to_numpy() if "overlap_group" in table else np.full(n, "")
     share = float(s.audience.cross_platform_overlap) if s.audience.overlap else 0.0
@@ -502,12 +503,13 @@ def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
     if not s.audience.overlap or m == 0:
         audience = np.full(m, math.inf)
     else:
-        ratio = np.full(n, math.inf)
-        tiers = table["tier"].to_numpy()
+        tier_names = sorted({cell.tier for cell in resolve_cells(s)})
+        tier = pd.Categorical(table["tier"].to_numpy(dtype=object)[named], categories=tier_names).codes
+        by_cell = np.full((len(tier_names) + 1, len(platforms)), math.inf)  # the last row: a tier of no cell
         for cell in resolve_cells(s):
             if cell.reach_per_creator > 0:
-                ratio[(tiers == cell.tier) & (platform == pindex[cell.platform])] = cell.audience / cell.reach_per_creator
-        per = reach[named] * ratio[named]
+                by_cell[tier_names.index(cell.tier), pindex[cell.platform]] = cell.audience / cell.reach_per_creator
+        per = reach[named] * by_cell[np.where(tier < 0, len(tier_names), tier), platform[named]]
         audience = np.bincount(inverse, weights=per, minlength=m) / np.bincount(inverse, minlength=m)
         audience = np.where(np.isnan(audience), math.inf, audience)
         if "audience" in table and pd.api.types.is_numeric_dtype(table["audience"]):

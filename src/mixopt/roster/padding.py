@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from mixopt.contract import RuleCheck, keeps_text
-from mixopt.roster.check import at_posts, check_roster_choice
-from mixopt.roster.model import roster_audiences, unique_reach_value
+from mixopt.roster.check import check_roster_choice
+from mixopt.roster.model import Audiences, roster_audiences, unique_reach_value
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["RosterPadding", "find_roster_padding", "roster_padding_text", "goal_of_choice", "is_spend_share"]
+__all__ = ["RosterPadding", "find_roster_padding", "roster_padding_text", "goal_of_choice", "goal_terms",
+           "is_spend_share"]
 
 #: Creators named in one padding note before "and N more".
 NAMED = 5
@@ -54,27 +55,69 @@ def is_spend_share(rule: str) -> bool:
     return "_spend_share_min[" in rule or "_spend_share_max[" in rule
 
 
-def goal_of_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray) -> float:
+def goal_of_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray,
+                   audiences: Audiences | None = None) -> float:
     """The goal of a choice recomputed from the creator table (not from the solver): the KPI,
-    revenue, profit, value or column of the chosen creators at their posts."""
+    revenue, profit, value or column of the chosen creators at their posts (``audiences``: the
+    table's overlap-group audiences, computed once by a caller that evaluates many choices)."""
     s = scenario
     goal = s.objective.maximize
-    picked = at_posts(table, chosen, posts)
+    chosen = np.asarray(chosen, dtype=bool)
+    p = np.asarray(posts, dtype=float)[chosen]
+
+    def column(name: str) -> np.ndarray:  # NaN counts as 0, as in a pandas sum
+        return np.nan_to_num(table[name].to_numpy(dtype=float)[chosen])
+
     eco = s.economics
     aov = eco.average_order_value or 0.0
-    spend = float(picked["spend"].sum())
-    conversions = float(picked["conversions"].sum())
-    figures = {k: float(picked[k].sum()) for k in ("reach", "impressions", "engagements")}
-    figures["conversions"] = conversions
+    spend = float((column("fee_per_post") * p + column("product_cost") + column("handling_cost")).sum())
+    conversions = float((column("conversions_per_post") * p).sum())
+    figures = {"reach": float(column("reach").sum()), "conversions": conversions,
+               **{k: float((column(f"{k}_per_post") * p).sum()) for k in ("impressions", "engagements")}}
     figures["revenue"] = aov * conversions
     figures["profit"] = (aov * eco.margin_rate - eco.commission_per_conversion) * conversions - spend
-    if goal == "unique_reach" or (goal == "value" and "unique_reach" in (s.objective.value_per_unit or {})):
-        figures["unique_reach"] = unique_reach_value(roster_audiences(s, table), chosen)
+    if _uses_unique_reach(s):
+        figures["unique_reach"] = unique_reach_value(audiences or roster_audiences(s, table), chosen)
     if goal == "value":
         return float(sum(w * figures[k] for k, w in (s.objective.value_per_unit or {}).items()))
     if goal == "column":
         assert s.objective.column
-        return float(np.nan_to_num(picked[s.objective.column].to_numpy(dtype=float)).sum())
+        return float(column(s.objective.column).sum())
+    return figures[str(goal)]
+
+
+def _uses_unique_reach(s: Scenario) -> bool:
+    return s.objective.maximize == "unique_reach" or (s.objective.maximize == "value"
+                                                      and "unique_reach" in (s.objective.value_per_unit or {}))
+
+
+def goal_terms(scenario: Scenario, table: pd.DataFrame, posts: np.ndarray) -> np.ndarray | None:
+    """Per creator, what it brings to the goal at ``posts`` (0 posts: not chosen, nothing), when the
+    goal is a sum over creators; None for a unique-reach goal (an overlap group's creators share
+    one audience)."""
+    s = scenario
+    if _uses_unique_reach(s):
+        return None
+    p = np.asarray(posts, dtype=float)
+    on = p > 0
+
+    def column(name: str) -> np.ndarray:
+        return np.where(on, np.nan_to_num(table[name].to_numpy(dtype=float)), 0.0)
+
+    eco = s.economics
+    aov = eco.average_order_value or 0.0
+    conversions = column("conversions_per_post") * p
+    figures = {"reach": column("reach"), "conversions": conversions,
+               **{k: column(f"{k}_per_post") * p for k in ("impressions", "engagements")}}
+    figures["revenue"] = aov * conversions
+    figures["profit"] = ((aov * eco.margin_rate - eco.commission_per_conversion) * conversions
+                         - (column("fee_per_post") * p + column("product_cost") + column("handling_cost")))
+    goal = s.objective.maximize
+    if goal == "value":
+        return sum((w * figures[k] for k, w in (s.objective.value_per_unit or {}).items()), np.zeros(len(p)))
+    if goal == "column":
+        assert s.objective.column
+        return column(s.objective.column)
     return figures[str(goal)]
 
 
@@ -84,10 +127,11 @@ class _Choice:
     def __init__(self, scenario: Scenario, table: pd.DataFrame, posts: np.ndarray) -> None:
         self.s, self.table = scenario, table
         self.posts = np.asarray(posts, dtype=np.int64).copy()
+        self.audiences = roster_audiences(scenario, table) if _uses_unique_reach(scenario) else None
         self.goal = self.goal_at(self.posts)
 
     def goal_at(self, posts: np.ndarray) -> float:
-        return goal_of_choice(self.s, self.table, posts > 0, posts)
+        return goal_of_choice(self.s, self.table, posts > 0, posts, self.audiences)
 
     def checks_at(self, posts: np.ndarray) -> list[RuleCheck]:
         return check_roster_choice(self.s, self.table, posts > 0, posts)
@@ -160,12 +204,19 @@ def find_roster_padding(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     base = s.roster.posts_per_creator
     fee = table["fee_per_post"].to_numpy(dtype=float)
     # candidates: creators with posts the goal may not need, or whose whole contribution may be nothing
-    candidates = []
-    for i in np.nonzero(choice.posts > 0)[0].tolist():
-        lower = choice.posts.copy()
-        lower[i] = base if choice.posts[i] > base else (choice.posts[i] if forced[i] else 0)
-        if lower[i] != choice.posts[i] and choice.goal_at(lower) >= choice.goal - 1e-9 * max(1.0, abs(choice.goal)):
-            candidates.append(i)
+    lower = np.where(choice.posts > base, base, np.where(forced, choice.posts, 0))
+    tolerance = 1e-9 * max(1.0, abs(choice.goal))
+    now_terms, lower_terms = goal_terms(s, table, choice.posts), goal_terms(s, table, lower)
+    if now_terms is not None and lower_terms is not None:  # a sum over creators: one creator's change at a time
+        keeps_goal = lower_terms - now_terms >= -tolerance
+        candidates = np.nonzero((choice.posts > 0) & (lower != choice.posts) & keeps_goal)[0].tolist()
+    else:
+        candidates = []
+        for i in np.nonzero((choice.posts > 0) & (lower != choice.posts))[0].tolist():
+            trial = choice.posts.copy()
+            trial[i] = lower[i]
+            if choice.goal_at(trial) >= choice.goal - tolerance:
+                candidates.append(i)
     if not candidates:
         return ()
     candidates.sort(key=lambda i: (-fee[i], i))  # the most expensive posts leave first
