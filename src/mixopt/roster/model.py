@@ -488,7 +488,7 @@ def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
     n = len(table)
     platforms = tuple(s.platforms)
     pindex = {p: i for i, p in enumerate(platforms)}
-    platform = pd.Categorical(table["platform"].to_numpy(dtype=object), categories=list(platforms)).codes.astype(np.int64)
+    platform = pd.Index(list(platforms), dtype=object).get_indexer(table["platform"].to_numpy(dtype=object)).astype(np.int64)
     platform[platform < 0] = 0  # a platform the scenario does not list counts as the first
     reach = np.nan_to_num(table["reach"].to_numpy(dtype=float))
     groups = table["overlap_group"].to_numpy() if "overlap_group" in table else np.full(n, "")
@@ -504,7 +504,7 @@ def roster_audiences(scenario: Scenario, table: pd.DataFrame) -> Audiences:
         audience = np.full(m, math.inf)
     else:
         tier_names = sorted({cell.tier for cell in resolve_cells(s)})
-        tier = pd.Categorical(table["tier"].to_numpy(dtype=object)[named], categories=tier_names).codes
+        tier = pd.Index(tier_names, dtype=object).get_indexer(table["tier"].to_numpy(dtype=object)[named])
         by_cell = np.full((len(tier_names) + 1, len(platforms)), math.inf)  # the last row: a tier of no cell
         for cell in resolve_cells(s):
             if cell.reach_per_creator > 0:
