@@ -192,7 +192,7 @@ def _stages(scenario: Path, out: Path, command: float, command_cpu: float) -> No
     print(f"    {'the same in CPU seconds':<26} {command_cpu / t['CLP LP alone (CPU)']:8.2f} x   (less sensitive to "
           "other work on the machine)")
     print(f"    {'solve command / (build+LP)':<26} {command / (t['build'] + lp):8.2f} x   (the LP relaxation built from the "
-          "read table and solved by CLP, as solver-benchmarks row 5c measures it)")
+          "read table and solved by CLP)")
     print(f"    {'read+build+solve+plan / LP':<26} {inner / lp:8.2f} x   (no files written)")
     print(f"    {'read+build / LP':<26} {(t['read'] + t['build']) / lp:8.2f} x   (the table's share)")
 
