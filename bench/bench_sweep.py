@@ -13,8 +13,9 @@ interleaved rounds (the machine may be shared, so each figure is the best round)
                   the sweep's walking order (downwards for a budget)
 - full sweep      ``run_sweep`` exact: tie-broken optimum, a verified Plan at every budget and the
                   marginal value of 1,000 more, with plateaus and plans reused where provably equal;
-                  the tie-break stages and plans run on a second thread while the walk goes on, so
-                  the figure needs a second core free (its CPU seconds are printed beside it)
+                  the tie-break stages run on a second thread while the walk goes on (the plans
+                  are made once the walk ends), so the figure needs a second core free (its CPU
+                  seconds are printed beside it)
 
 and their ratio. The second block gives the other rates once each:
 

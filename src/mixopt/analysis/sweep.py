@@ -270,11 +270,12 @@ class _RowWalk:
     """An exact sweep of one row's limit on one reused HiGHS engine (see the module notes).
 
     The walk solves the main goal (and the marginal values) on this thread; the tie-break stages
-    and the plans are made in order on one second thread with its own engine, so they run while
-    the walk goes on. Which plan each point gets never depends on timing: the walk only reads its
-    own solves (a plateau starts where the main goal's answer stops using the limit, where the
-    tie-broken plan, which spends no more, is optimal too), and the second thread takes its work
-    in the order the walk gives it.
+    run in order on one second thread with its own engine while the walk goes on, and the plans
+    are made back on this thread once the walk ends, in walking order, each as soon as its
+    tie-break is done. Which plan each point gets never depends on timing: the walk only reads
+    its own solves (a plateau starts where the main goal's answer stops using the limit, where
+    the tie-broken plan, which spends no more, is optimal too), the second thread takes its work
+    in the order it is given, and the plans are made in one fixed order.
     """
 
     def __init__(self, scenario: Scenario, field: str, arrays: LinearArrays, base: MixModel,
@@ -329,18 +330,20 @@ class _RowWalk:
         return self.ties.tie_break(main)
 
     def _plan(self, scenario: Scenario, value: float, solved: _Solved, objective: float | None) -> Plan:
-        """On the tie-break thread, after the stages of ``solved`` (work is taken in order).
+        """The plan at ``value`` from the tie-broken answer of ``solved`` (waits for its stages).
 
         On a plateau the main goal's answer fits (the plateau starts where it stops using the
         limit), but the tie-broken plan may use more of a limit other than the budget (more
-        creators for the same spend): then the stages are run again at this point from the main
-        goal's answer, which is optimal here too."""
+        creators for the same spend): then the stages are run again at this point, on the
+        tie-break thread, from the main goal's answer, which is optimal here too."""
         if value == solved.value or solved.main.x is None:
             plan = self.book.plan_at(scenario, solved.result(), objective)
         else:
             plan = self.book.plan_at(scenario, solved.result(), objective, alone=False)
             if plan is None:
-                plan = self.book.plan_at(scenario, self._tie_break(value, solved.main), objective)
+                assert self.worker is not None
+                again = self.worker.submit(self._tie_break, value, solved.main).result()
+                plan = self.book.plan_at(scenario, again, objective)
         assert plan is not None
         return plan
 
@@ -406,9 +409,14 @@ class _RowWalk:
     def points(self, values: list[float], progress: Progress | None) -> list[SweepPoint]:
         worker = self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixopt-tie-break")
         try:
-            walked = self._walk(values, progress, worker)
-            found = [(value, solved.result(), objective, None if plan is None else plan.result(), marginal)
-                     for value, solved, objective, plan, marginal in walked]
+            walked, order = self._walk(values, progress)
+            plans: dict[int, Plan] = {}
+            for index in order:  # walking order: a mix's figures are made where the walk first met it
+                value, solved, objective, _marginal = walked[index]
+                if solved.status.has_plan:
+                    plans[index] = self._plan(with_field(self.scenario, self.field, value), value, solved, objective)
+            found = [(value, solved.result(), objective, plans.get(index), marginal)
+                     for index, (value, solved, objective, marginal) in enumerate(walked)]
         finally:
             worker.shutdown(wait=True, cancel_futures=True)  # on an error or Ctrl-C: drop the queued work
             self.worker = None
@@ -438,27 +446,25 @@ class _RowWalk:
         return SweepPoint(value, plan.status, plan.objective_value if plan.status.has_plan else None,
                           plan if plan.status.has_plan else None, marginal)
 
-    def _walk(self, values: list[float], progress: Progress | None, worker: ThreadPoolExecutor
-              ) -> list[tuple[float, _Solved, float | None, Future[Plan] | None, float | None]]:
-        """Every point in walking order (loosest limit first), in the grid's order at the end."""
+    def _walk(self, values: list[float], progress: Progress | None
+              ) -> tuple[list[tuple[float, _Solved, float | None, float | None]], list[int]]:
+        """Every point (value, main solve, optimum, value of 1,000 more) in the grid's order, and
+        the walking order (loosest limit first)."""
         on_grid = set(values)  # a point 1,000 higher on the grid gives the marginal value for free
         money = is_money(self.field)
         order = sorted(range(len(values)), key=lambda i: values[i], reverse=self.upper)
-        by_index: dict[int, tuple[float, _Solved, float | None, Future[Plan] | None, float | None]] = {}
+        by_index: dict[int, tuple[float, _Solved, float | None, float | None]] = {}
         for count, index in enumerate(order):
             value = values[index]
             solved, objective = self.solve_point(value)
-            plan = None
             marginal = None
-            if solved.status.has_plan:
-                plan = worker.submit(self._plan, with_field(self.scenario, self.field, value), value, solved, objective)
-                if money and (value + 1000.0) not in on_grid:
-                    more = self.optimum_at(value + 1000.0)
-                    marginal = None if more is None else more - objective  # type: ignore[operator]
-            by_index[index] = (value, solved, objective, plan, marginal)
+            if solved.status.has_plan and money and (value + 1000.0) not in on_grid:
+                more = self.optimum_at(value + 1000.0)
+                marginal = None if more is None else more - objective  # type: ignore[operator]
+            by_index[index] = (value, solved, objective, marginal)
             if progress is not None:
                 progress(count + 1, len(values))
-        return [by_index[i] for i in range(len(values))]
+        return [by_index[i] for i in range(len(values))], order
 
 
 def _mix_changes(field: str, points: Sequence[SweepPoint], scenario: Scenario) -> tuple[str, ...]:
