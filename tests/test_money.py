@@ -143,3 +143,31 @@ def test_exact_sums_use_the_decimals_written() -> None:
     assert exact(0.1) + exact(0.2) == exact(0.3)
     assert exact_dot(np.array([0.1, 0.2, 5_000_000_960.0]), np.array([1, 1, 2])) == Fraction(100000019203, 10)
     assert exact_dot(np.array([0.125, 1e13]), np.array([3, 1])) == Fraction(3, 8) + 10 ** 13
+
+
+@pytest.mark.parametrize("amounts", ["cents", "a fee with 7 decimals", "fees near 1e13", "sums that overflow int64"])
+def test_the_roster_checks_spend_of_every_part_of_a_plan_is_the_sum_of_its_creators_decimals(amounts: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from mixopt.roster.check import _ExactSpends, exact_spend
+
+    rng = np.random.default_rng(3)
+    n = 40
+    fee = np.round(rng.uniform(10, 900, n), 2)
+    if amounts == "a fee with 7 decimals":
+        fee[5] = 12.3456789
+    elif amounts == "fees near 1e13":
+        fee = fee + 9_999_999_000_000.0
+    posts = rng.integers(0, 5, n).astype(float)
+    if amounts == "sums that overflow int64":
+        fee, posts = fee * 1e11, posts * 20_000
+    picked = pd.DataFrame({"fee_per_post": fee, "posts": posts,
+                           "product_cost": np.round(rng.uniform(0, 40, n), 2), "handling_cost": np.full(n, 2.5)})
+    spends = _ExactSpends(picked)
+    assert (spends.rows is None) == (amounts in ("a fee with 7 decimals", "sums that overflow int64"))
+    assert spends.of() == exact_spend(picked)
+    for _ in range(5):
+        part = rng.random(n) < 0.4
+        assert spends.of(part) == exact_spend(picked, part)
+    assert spends.of(np.zeros(n, dtype=bool)) == 0

@@ -9,6 +9,7 @@ rule-keeping swaps by goal must be the ones listed.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from mixopt.roster.check import at_posts, check_roster_choice
-from mixopt.roster.model import objective_vector
+from mixopt.roster.model import objective_vector, roster_audiences, unique_reach_value
 from mixopt.roster.optimize import optimize_roster
 from mixopt.roster.plan import RosterPlan
 from mixopt.roster.reserves import RESERVE_COLUMNS, reserve_list
@@ -92,6 +93,8 @@ CASES = {
         "rules": {"max_creators": 9, "cells": {"nano.tiktok": {"min_creators": 1}, "micro.youtube": {"max_creators": 0}},
                   "tiers": {"nano": {"min_spend": 300}, "micro": {"max_spend": 1200}}},
         "roster": {"resource_caps": {"fit_score": 4.0}, "categories": {"fashion": {"max_creators": 2}}}},
+    # unique reach is not a sum: the target rules out about half of the swaps that keep the rest
+    "unique-reach target": {"targets": {"reach": 80.0 * 48, "unique_reach": 38500}},
 }
 
 
@@ -183,3 +186,22 @@ def test_reserves_repeat_exactly(tmp_path: Path) -> None:
     first = optimize_roster(scenario).reserves
     second = optimize_roster(scenario).reserves
     assert first.to_csv(index=False) == second.to_csv(index=False)
+
+
+def test_with_unique_reach_in_the_goal_each_swap_reports_its_own_unique_reach_change(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, 60, 4, objective={"maximize": "unique_reach"},
+                         targets={"reach": 60.0 * 60, "unique_reach": 30000}, roster={"max_per_overlap_group": 2})
+    plan = optimize_roster(scenario)
+    assert plan.status.has_plan and plan.feasible
+    table = plan.roster.table
+    audiences = roster_audiences(scenario, table)
+    now = unique_reach_value(audiences, plan.solution.chosen)
+    reserves = reserve_list(scenario, table, plan.solution.chosen, plan.solution.posts, per_creator=3)
+    listed = reserves[reserves["rank"].notna()]
+    assert len(listed) >= 5
+    position = {v: k for k, v in enumerate(table["id"])}
+    for row in listed.itertuples():
+        after, counts = _swap(plan, position[row.for_id], position[row.id], int(row.posts))
+        assert _keeps_every_rule(scenario, table, after, counts), (row.for_id, row.id)
+        assert math.isclose(row.objective_change, unique_reach_value(audiences, after) - now, rel_tol=1e-9, abs_tol=1e-6)
+    assert listed.loc[listed["rank"] == 1, "checked"].all()

@@ -15,18 +15,21 @@ from mixopt.contract import (
     rule_check,
 )
 from mixopt.roster.model import ROSTER_KPIS, Audiences, roster_audiences
-from mixopt.scenario.money import exact, exact_dot
+from mixopt.scenario.money import exact, exact_dot, scaled_decimals
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["check_roster_choice", "at_posts", "exact_spend", "resource_check", "whole_valued", "ROSTER_KPIS",
+__all__ = ["check_roster_choice", "checked_columns", "at_posts", "exact_spend", "resource_check", "whole_valued", "ROSTER_KPIS",
            "exact_roster_unique_reach"]
 
 
 def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None,
              columns: list[str] | None = None) -> pd.DataFrame:
     """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures);
-    ``columns``: only those of the table (they must include the per-post figures when ``posts`` is given)."""
-    picked = table[chosen].copy() if columns is None else table.loc[np.asarray(chosen, dtype=bool), columns]
+    ``columns``: only those of the table (they must include the per-post figures when ``posts`` is
+    given; a table of those columns and the must-include and exclude flags is read whole)."""
+    mask = np.asarray(chosen, dtype=bool)
+    whole = columns is None or set(table.columns) <= {*columns, *_FLAGS}
+    picked = table[mask].copy() if whole else table.loc[mask, columns]
     if posts is not None:
         p = np.asarray(posts, dtype=float)[chosen]
         picked["posts"] = p
@@ -49,6 +52,37 @@ def exact_spend(picked: pd.DataFrame, within: np.ndarray | None = None) -> Fract
     ones = np.ones(len(picked) if within is None else int(np.count_nonzero(within)))
     return (exact_dot(column("fee_per_post"), column("posts"))
             + exact_dot(column("product_cost"), ones) + exact_dot(column("handling_cost"), ones))
+
+
+class _ExactSpends:
+    """Exact spend of the chosen creators and of any part of them (a tier, a platform): each
+    creator's spend as a whole number of 1/10**d, made once, summed per part; the same fractions
+    as :func:`exact_spend`, which is used when the amounts do not fit."""
+
+    def __init__(self, picked: pd.DataFrame) -> None:
+        self.picked = picked
+        self.rows: np.ndarray | None = None
+        self.digits = 0
+        posts = picked["posts"].to_numpy(dtype=float)
+        parts = [scaled_decimals(picked[c].to_numpy(dtype=float)) for c in ("fee_per_post", "product_cost", "handling_cost")]
+        if any(p is None for p in parts) or not (np.all(posts == np.round(posts)) and np.all(np.abs(posts) < 2.0 ** 53)):
+            return
+        digits = max(d for _, d in parts)  # type: ignore[misc]
+        (fee, d_fee), (product, d_product), (handling, d_handling) = parts  # type: ignore[misc]
+        terms = ((fee, posts, d_fee), (product, 1.0, d_product), (handling, 1.0, d_handling))
+        bound = sum(float(np.abs(k).max(initial=0.0)) * float(np.abs(c).max(initial=0.0)) * 10.0 ** (digits - d)
+                    for k, c, d in terms)
+        if bound * max(len(posts), 1) >= 2.0 ** 62:
+            return
+        self.rows = sum((k.astype(np.int64) * np.asarray(c).astype(np.int64) * 10 ** (digits - d) for k, c, d in terms),
+                        np.zeros(len(posts), dtype=np.int64))
+        self.digits = digits
+
+    def of(self, within: np.ndarray | None = None) -> Fraction:
+        if self.rows is None:
+            return exact_spend(self.picked, within)
+        rows = self.rows if within is None else self.rows[within]
+        return Fraction(int(rows.sum()), 10 ** self.digits)
 
 
 def whole_valued(table: pd.DataFrame, column: str) -> bool:
@@ -115,30 +149,36 @@ def _totals_for_rules(s: Scenario, picked: pd.DataFrame) -> dict[str, float]:
     return totals
 
 
-#: The creator-table columns every check reads (with the resource columns and the goal's column).
+#: The creator-table columns every check reads (with the resource columns and the goal's column),
+#: and the flags it counts over the whole table.
 _CHECKED = ("tier", "platform", "category", "overlap_group", "reach", "fee_per_post", "product_cost", "handling_cost",
             "impressions_per_post", "engagements_per_post", "conversions_per_post", "posts", "spend", *ROSTER_KPIS)
 
 
-def _checked_columns(s: Scenario, table: pd.DataFrame) -> list[str]:
+_FLAGS = ("must_include", "exclude")
+
+
+def checked_columns(s: Scenario, table: pd.DataFrame) -> list[str]:
     assert s.roster is not None
     extra = [*s.roster.resource_caps, *s.roster.resource_floors, *([s.objective.column] if s.objective.column else [])]
     return [c for c in dict.fromkeys([*_CHECKED, *extra]) if c in table.columns]
 
 
 def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
-                        posts: np.ndarray | None = None) -> list[RuleCheck]:
+                        posts: np.ndarray | None = None, *, audiences: Audiences | None = None) -> list[RuleCheck]:
     """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
 
     ``posts`` (per creator) recomputes spend and KPIs from per-post figures; without it, every
-    chosen creator makes ``roster.posts_per_creator`` posts.
+    chosen creator makes ``roster.posts_per_creator`` posts. ``audiences`` (for unique reach):
+    the table's own by default; a caller checking part of a roster passes the whole roster's.
     """
     s = scenario
     assert s.roster is not None
-    picked = at_posts(table, chosen, posts, columns=_checked_columns(s, table))
+    picked = at_posts(table, chosen, posts, columns=checked_columns(s, table))
     cur = s.currency
     spend = float(picked["spend"].sum())
-    exact_total = exact_spend(picked)
+    spends = _ExactSpends(picked)
+    exact_total = spends.of()
     checks: list[RuleCheck] = []
     if s.budget is not None:
         checks.append(rule_check("budget", f"budget ({s.budget:,.0f} {cur})", cur, spend, "<=", s.budget,
@@ -149,7 +189,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
             checks.append(rule_check(f"target[{kpi}]", f"at least {floor:,.0f} {kpi}", kpi, float(picked[kpi].sum()), ">=",
                                 floor))
     if s.targets.unique_reach:
-        unique = exact_roster_unique_reach(roster_audiences(s, table), chosen)
+        unique = exact_roster_unique_reach(audiences or roster_audiences(s, table), chosen)
         checks.append(rule_check("target[unique_reach]", f"at least {s.targets.unique_reach:,.0f} unique people",
                                  "people", float(unique), ">=", s.targets.unique_reach))
     if s.targets.revenue:
@@ -164,7 +204,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
             members = picked[column].to_numpy(dtype=object) == name
             group_size = int(np.count_nonzero(members))
             g_spend = float(picked["spend"].to_numpy(dtype=float)[members].sum())
-            g_exact = exact_spend(picked, members)
+            g_exact = spends.of(members)
             # shares as spend against share x total spend (so a plan with no spend keeps them)
             if band.min_spend_share is not None:
                 checks.append(rule_check(f"{kind}_spend_share_min[{name}]", f"{name} at least {band.min_spend_share:.0%} of spend",

@@ -10,10 +10,16 @@ import pandas as pd
 
 from mixopt.contract import Marginal, RuleCheck, objective_label
 from mixopt.roster.check import at_posts, check_roster_choice
-from mixopt.roster.model import ROSTER_KPIS, roster_audiences, unique_reach_value
+from mixopt.roster.model import (
+    ROSTER_KPIS,
+    roster_audiences,
+    unique_reach_value,
+    unique_reach_weight,
+)
 from mixopt.roster.reserves import RESERVE_COLUMNS, reserve_list
 from mixopt.roster.solve import RosterSolution
 from mixopt.roster.table import Roster, filled_names
+from mixopt.roster.unique_swaps import chosen_unique_reach
 from mixopt.scenario.cells import Cell, resolve_cells
 from mixopt.scenario.outcomes import ALLOCATION_COLUMNS
 from mixopt.scenario.schema import Scenario
@@ -188,7 +194,8 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
     picked["revenue"] = picked["conversions"] * aov if aov is not None else math.nan
     picked["filled_from_defaults"] = [filled_names(int(m)) for m in picked["defaults_mask"]]
     selected = picked[list(SELECTED_COLUMNS)].reset_index(drop=True)
-    checks = tuple(check_roster_choice(scenario, table, chosen, solution.posts))
+    audiences = roster_audiences(scenario, table) if scenario.targets.unique_reach or unique_reach_weight(scenario) else None
+    checks = tuple(check_roster_choice(scenario, table, chosen, solution.posts, audiences=audiences))
     notes = list(roster.notes) + list(solution.notes)
     broken = [c.label for c in checks if not c.holds]
     if broken:
@@ -197,6 +204,9 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
         scenario=scenario, roster=roster, solution=solution, selected=selected,
         by_tier=_group_table(picked, "tier", scenario.tier_names),
         by_platform=_group_table(picked, "platform", scenario.platforms),
-        reserves=reserve_list(scenario, table, chosen, solution.posts) if reserves else pd.DataFrame(columns=list(RESERVE_COLUMNS)),
-        totals=_totals(scenario, picked, unique_reach_value(roster_audiences(scenario, table), chosen)), checks=checks, notes=tuple(notes),
+        reserves=(reserve_list(scenario, table, chosen, solution.posts, audiences=audiences) if reserves
+                  else pd.DataFrame(columns=list(RESERVE_COLUMNS))),
+        totals=_totals(scenario, picked, chosen_unique_reach(scenario, table, chosen) if audiences is None
+                       else unique_reach_value(audiences, chosen)),
+        checks=checks, notes=tuple(notes),
         allocation=_allocation(scenario, picked))

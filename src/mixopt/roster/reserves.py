@@ -17,16 +17,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mixopt.roster.check import check_roster_choice
-from mixopt.roster.model import ROSTER_KPIS, objective_vector
+from mixopt.roster.check import check_roster_choice, checked_columns
+from mixopt.roster.model import (
+    ROSTER_KPIS,
+    Audiences,
+    objective_vector,
+    roster_audiences,
+    unique_reach_weight,
+)
+from mixopt.roster.reserve_rows import (
+    MAX_SWAPS_SEARCHED,
+    RESERVE_COLUMNS,
+    no_replacement,
+    reserve_rows,
+)
+from mixopt.roster.unique_swaps import UniqueReachSwaps, audiences_of_rows
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["reserve_list", "reserves_per_creator", "swap_keeps_rules", "RESERVE_COLUMNS", "HALF_MINOR_UNIT",
            "CONFIRM_LIMIT", "CONFIRM_ROWS", "CONFIRM_LEAST", "MAX_SWAPS_SEARCHED"]
 
-#: Columns of reserves.csv (and the Reserves sheet), in order.
-RESERVE_COLUMNS = ("for_id", "rank", "id", "platform", "tier", "followers", "category", "posts", "spend", *ROSTER_KPIS,
-                   "acceptance_rate", "spend_change", "objective_change", "checked", "note")
 #: A swap keeps the budget to half a minor unit of the currency (never a relative tolerance).
 HALF_MINOR_UNIT = 0.005
 #: Winning swaps re-checked by the independent rule check, the closest to a rule's limit first:
@@ -35,9 +45,6 @@ HALF_MINOR_UNIT = 0.005
 CONFIRM_LIMIT = 200
 CONFIRM_ROWS = 400_000
 CONFIRM_LEAST = 10
-#: The search stops after this many (chosen creator, candidate) swaps; a chosen creator still
-#: without a replacement then says that none was found among the candidates searched.
-MAX_SWAPS_SEARCHED = 60_000_000
 _CHUNK = 1_000_000  # swaps evaluated per numpy step (memory: a few matrices of this size)
 _REL_TOL = 1e-6  # the independent check's tolerance (mixopt.contract.rule_check)
 
@@ -50,9 +57,10 @@ def reserves_per_creator(scenario: Scenario) -> int:
 
 
 def swap_keeps_rules(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
-                     posts: np.ndarray | None = None) -> bool:
-    """True when a choice passes the independent rule check and keeps the budget to half a cent."""
-    checks = check_roster_choice(scenario, table, chosen, posts)
+                     posts: np.ndarray | None = None, audiences: Audiences | None = None) -> bool:
+    """True when a choice passes the independent rule check and keeps the budget to half a cent
+    (``audiences``: the whole roster's, for the creators of ``table``, when it is part of it)."""
+    checks = check_roster_choice(scenario, table, chosen, posts, audiences=audiences)
     budget = next((c for c in checks if c.rule == "budget"), None)
     return all(c.holds for c in checks) and (budget is None or budget.value <= budget.limit + HALF_MINOR_UNIT)
 
@@ -240,15 +248,19 @@ class _Swaps:
     """Evaluates swaps (chosen creator, candidate option) against every rule, as matrices
     (``outer``: every chosen creator with every option) or pairwise."""
 
-    def __init__(self, sums: list[_Sum], overlap: _Overlap | None, spend_out: np.ndarray, spend_in: np.ndarray) -> None:
+    def __init__(self, sums: list[_Sum], overlap: _Overlap | None, spend_out: np.ndarray, spend_in: np.ndarray,
+                 reach: UniqueReachSwaps | None = None, reach_target: float = 0.0) -> None:
         self.sums = sums
         self.overlap = overlap
+        self.reach = reach if reach_target else None  # the unique-reach target, when there is one
+        self.reach_target = float(reach_target)
         self.spend_out = spend_out
         self.spend_in = spend_in
         self.total_spend = float(spend_out.sum())
         self.most_spend = float(spend_in.max()) if len(spend_in) else 0.0
         self.labels = [r.label for r in sums] + ([f"at most {overlap.cap:g} creators per overlap group"]
                                                   if overlap is not None else [])
+        self.labels += [f"at least {self.reach_target:,.0f} unique people"] if self.reach is not None else []
         # a rule whose sum no swap changes holds after every swap (the plan keeps every rule)
         self.changing = [k for k, r in enumerate(sums)
                          if not (len(r.out) and len(r.into) and np.all(r.out == r.out[0]) and np.all(r.into == r.out[0]))]
@@ -288,6 +300,11 @@ class _Swaps:
             g_out, g_in = pair(o.out, o.into)
             largest, count = pair(o.largest_without, o.count_into)
             keeps = _holds(np.maximum(largest, count - (g_out == g_in)), o.cap, "<=")
+            if broken is not None:
+                broken[:, len(self.sums)] = (~keeps).sum(axis=1) if outer else ~keeps
+            ok &= keeps
+        if self.reach is not None and which != "grouped":
+            keeps = _holds(self.reach.after(rows, options, outer=outer), self.reach_target, ">=")
             if broken is not None:
                 broken[:, -1] = (~keeps).sum(axis=1) if outer else ~keeps
             ok &= keeps
@@ -342,6 +359,9 @@ class _Swaps:
             limit = r.limit + r.share * (self.total_spend - self.spend_out[rows] + self.spend_in[options])
             slack = limit - value if r.sense == "<=" else value - limit
             room = np.minimum(room, slack / np.maximum(1.0, np.abs(limit)))
+        if self.reach is not None:
+            slack = self.reach.after(rows, options, outer=False) - self.reach_target
+            room = np.minimum(room, slack / max(1.0, self.reach_target))
         return room
 
 
@@ -434,25 +454,31 @@ class _Search:
 
 
 def reserve_list(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None = None, *,
-                 per_creator: int | None = None) -> pd.DataFrame:
+                 per_creator: int | None = None, audiences: Audiences | None = None) -> pd.DataFrame:
     """For each chosen creator, the best unchosen creators to call in its place (RESERVE_COLUMNS).
 
     A replacement is a one-for-one swap after which every rule of the scenario still holds
     (budget to half a cent, targets, tier / platform bands and shares, cell rules, category
     quotas, overlap groups, resource caps, must-include and exclude). Replacements are ranked by
     what they bring to the goal (least spend for 'minimize: spend'), then roster order;
-    ``objective_change`` is what the swap does to the goal. With ``posts`` (posts per creator,
+    ``objective_change`` is what the swap does to the goal (unique reach in it recomputed for the
+    swap; the ranking counts a creator's own reach). With ``posts`` (posts per creator,
     when the scenario lets posts vary) a replacement makes the number of posts that serves the
     goal best among those that keep the rules. ``per_creator`` defaults to
     ``roster.reserves_per_tier``, else 1. A chosen creator with no rule-keeping replacement gets
     one row saying so. Rank-1 swaps are re-checked by the independent rule check (``checked``).
+    ``audiences``: the table's, when the caller has them (read here when unique reach is a rule
+    or in the goal).
     """
     s = scenario
     assert s.roster is not None
     want = reserves_per_creator(s) if per_creator is None else int(per_creator)
     chosen = np.asarray(chosen, dtype=bool)
     mine_rows = np.flatnonzero(chosen)
-    if want <= 0 or len(mine_rows) == 0 or not swap_keeps_rules(s, table, chosen, posts):
+    weight = unique_reach_weight(s)
+    if audiences is None and (s.targets.unique_reach or weight):
+        audiences = roster_audiences(s, table)
+    if want <= 0 or len(mine_rows) == 0 or not swap_keeps_rules(s, table, chosen, posts, audiences):
         return pd.DataFrame(columns=list(RESERVE_COLUMNS))
     mine = _figures(s, table, mine_rows, None if posts is None else np.asarray(posts)[mine_rows])
     low = s.roster.posts_per_creator
@@ -464,22 +490,34 @@ def reserve_list(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, po
     sums, overlap = _rules(s, mine, cand, table, chosen, posts)
     goal_out, goal_in = objective_vector(s, mine), objective_vector(s, cand)
     score = -goal_in if s.objective.minimize == "spend" else goal_in
-    ranked = np.lexsort((option_posts, option_creator, -score))  # best for the goal first, then roster order
+    # best for the goal first, then roster order (options are in roster order, fewest posts first)
+    ranked = np.argsort(-score, kind="stable")
     order = ranked[_prune(sums, len(cand))[ranked]]
-    swaps = _Swaps(sums, overlap, mine["spend"].to_numpy(float), cand["spend"].to_numpy(float))
+    reach = None if audiences is None else UniqueReachSwaps(audiences, chosen, mine_rows, option_creator)
+    swaps = _Swaps(sums, overlap, mine["spend"].to_numpy(float), cand["spend"].to_numpy(float), reach,
+                   s.targets.unique_reach or 0.0)
     must = mine["must_include"].to_numpy(dtype=bool)
     rows = np.flatnonzero(~must)
     search = _Search(swaps, order, option_creator, _signature(s, cand), want, {})
     search.run(rows)
-    confirmed = _confirm(s, table, chosen, posts, search, option_posts)
+    confirmed = _confirm(s, table, chosen, posts, search, option_posts, audiences)
     lacking = np.array([k for k in rows if not search.picks.get(int(k))], dtype=np.int64)
     broken = np.zeros((len(lacking), len(swaps.labels)), dtype=np.int64)
     if len(lacking) and len(ranked):  # why: the rule the best candidates break most often
         _ok, counts = swaps.evaluate(lacking, ranked[:4096], counts=True)
         broken = counts if counts is not None else broken
-    reasons = {int(k): _no_replacement(len(cand) > 0, search.cut, swaps.labels, broken[i])
+    reasons = {int(k): no_replacement(len(cand) > 0, search.cut, swaps.labels, broken[i])
                for i, k in enumerate(lacking)}
-    return _frame(mine, cand, search.picks, confirmed, must, reasons, option_posts, goal_out, goal_in)
+    reach_out, reach_in = mine["reach"].to_numpy(float), cand["reach"].to_numpy(float)
+
+    def objective_change(k: np.ndarray, option: np.ndarray) -> np.ndarray:
+        change = goal_in[option] - goal_out[k]
+        if reach is None or not weight:
+            return change
+        unique = reach.after(k, option, outer=False) - reach.now  # in place of the creators' own reach
+        return change + weight * (unique - (reach_in[option] - reach_out[k]))
+
+    return reserve_rows(mine, cand, search.picks, confirmed, must, reasons, option_posts, objective_change)
 
 
 def _signature(s: Scenario, cand: pd.DataFrame) -> np.ndarray:
@@ -499,71 +537,16 @@ def _signature(s: Scenario, cand: pd.DataFrame) -> np.ndarray:
     return code * (len(edges) + 1) + np.searchsorted(edges, spend, side="right")
 
 
-def _no_replacement(any_candidate: bool, cut: bool, labels: list[str], broken: np.ndarray) -> str:
-    if not any_candidate:
-        return "no unchosen creator is left to call"
-    if cut:
-        return ("no rule-keeping replacement among the candidates searched (a very large roster: the search stops "
-                f"after {MAX_SWAPS_SEARCHED:,} swaps)")
-    return (f"no unchosen creator can take its place and keep every rule (the rule the best candidates break most "
-            f"often: {labels[int(np.argmax(broken))]})")
-
-
-def _frame(mine: pd.DataFrame, cand: pd.DataFrame, picks: dict[int, list[tuple[int, int]]], confirmed: set[int],
-           must: np.ndarray, reasons: dict[int, str], option_posts: np.ndarray, goal_out: np.ndarray,
-           goal_in: np.ndarray) -> pd.DataFrame:
-    """The reserve rows, built column by column: per chosen creator (roster order) its replacements
-    by rank, or one row saying why it has none."""
-    for_k, ranks, options, none_k, notes = [], [], [], [], []
-    for k in range(len(mine)):
-        found = picks.get(k, [])
-        if must[k]:
-            none_k.append(k)
-            notes.append("must-include creator: swapping it out breaks 'every must-include creator chosen'")
-        elif found:
-            for rank, (_position, option) in enumerate(found, start=1):
-                for_k.append(k)
-                ranks.append(rank)
-                options.append(option)
-        else:
-            none_k.append(k)
-            notes.append(reasons[k])
-    ids = mine["id"].to_numpy()
-    k_arr, opt, rank_arr = (np.asarray(v, dtype=np.int64) for v in (for_k, options, ranks))
-    spend_in = cand["spend"].to_numpy(float)[opt]
-    found_frame = pd.DataFrame({
-        "for_id": ids[k_arr], "rank": rank_arr, "id": cand["id"].to_numpy()[opt],
-        "platform": cand["platform"].to_numpy()[opt], "tier": cand["tier"].to_numpy()[opt],
-        "followers": cand["followers"].to_numpy(float)[opt], "category": cand["category"].to_numpy()[opt],
-        "posts": option_posts[opt].astype(np.int64), "spend": spend_in,
-        **{kpi: cand[kpi].to_numpy(float)[opt] for kpi in ROSTER_KPIS},
-        "acceptance_rate": cand["acceptance_rate"].to_numpy(float)[opt],
-        "spend_change": spend_in - mine["spend"].to_numpy(float)[k_arr],
-        "objective_change": goal_in[opt] - goal_out[k_arr],
-        "checked": (rank_arr == 1) & np.isin(k_arr, np.fromiter(confirmed, dtype=np.int64, count=len(confirmed))),
-        "note": "", "_order": k_arr * (len(mine) + 1) + rank_arr})
-    none_frame = pd.DataFrame({"for_id": ids[np.asarray(none_k, dtype=np.int64)], "checked": False, "note": notes,
-                               "_order": np.asarray(none_k, dtype=np.int64) * (len(mine) + 1)})
-    frame = pd.concat([f.astype({"checked": bool}) for f in (found_frame, none_frame) if len(f)] or [found_frame],
-                      ignore_index=True)
-    frame = frame.sort_values("_order", kind="stable").reset_index(drop=True).reindex(columns=list(RESERVE_COLUMNS))
-    frame["rank"] = frame["rank"].astype("Int64")
-    frame["posts"] = frame["posts"].astype("Int64")
-    for text in ("id", "platform", "tier", "category", "note"):
-        frame[text] = frame[text].astype(object).where(frame[text].notna(), "")
-    frame["checked"] = frame["checked"].fillna(False).astype(bool)
-    return frame
-
-
 def _confirm(s: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None, search: _Search,
-             option_posts: np.ndarray) -> set[int]:
+             option_posts: np.ndarray, audiences: Audiences | None) -> set[int]:
     """Re-check winning swaps with the independent rule check; a swap it rejects is replaced by
     the next candidate. The closest to a rule's limit first, as many as CONFIRM_LIMIT,
     CONFIRM_ROWS and CONFIRM_LEAST allow. Returns the chosen creators whose rank-1 swap passed.
 
     The check runs on the creators it reads (the chosen ones, the must-include ones and the
     winners, with the columns the rules read), which gives the same result as on the whole
-    table: every rule sums over the chosen creators, and must-include counts the flagged ones.
+    table: every rule sums over the chosen creators, must-include counts the flagged ones, and
+    unique reach reads the whole table's audiences.
     """
     picks = search.picks
     mine_rows = np.flatnonzero(chosen)
@@ -579,11 +562,15 @@ def _confirm(s: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.nda
     involved = np.concatenate([mine_rows, np.flatnonzero(table["must_include"].to_numpy(dtype=bool)),
                                search.option_creator[first[ranked]]])
     rows = np.unique(involved)
-    sub = table[_wanted(s, table)].iloc[rows].reset_index(drop=True)
-    for column in ("id", "platform", "tier", "category", "overlap_group"):  # plain text: the check compares faster
+    columns = [*checked_columns(s, table), "must_include", "exclude"]
+    sub = table[columns].iloc[rows].reset_index(drop=True)
+    for column in ("platform", "tier", "category", "overlap_group"):  # plain text: the check compares faster
         sub[column] = sub[column].astype(object)
+    sub = sub.copy()  # one block per type: the check reads its rows in one step
+    sub.columns = pd.Index(columns, dtype=object)  # plain-text names: each column is found faster
     sub_chosen = chosen[rows]
     sub_posts = None if posts is None else np.asarray(posts)[rows]
+    sub_audiences = None if audiences is None else audiences_of_rows(audiences, rows)
 
     def keeps(row: int, option: int) -> bool:
         leaver, joiner = int(mine_rows[row]), int(search.option_creator[option])
@@ -596,7 +583,7 @@ def _confirm(s: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.nda
         after_posts = None if base_posts is None else np.asarray(base_posts).copy()
         if after_posts is not None:
             after_posts[where] = [0, option_posts[option]]
-        return swap_keeps_rules(s, table if whole else sub, after, after_posts)
+        return swap_keeps_rules(s, table if whole else sub, after, after_posts, audiences if whole else sub_audiences)
 
     confirmed: set[int] = set()
     banned: dict[int, set[int]] = {}

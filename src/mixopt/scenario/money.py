@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = [
     "USD", "MINOR_UNIT_DIGITS", "minor_digits", "minor_unit", "half_unit", "is_currency_code", "exact", "exact_sum",
-    "exact_dot", "round_money", "MONEY_PARAMETERS",
+    "exact_dot", "scaled_decimals", "round_money", "MONEY_PARAMETERS",
 ]
 
 USD = "USD"
@@ -74,12 +74,23 @@ def exact_sum(values: Iterable[float | int | Fraction]) -> Fraction:
     return sum((exact(v) for v in values), Fraction(0))
 
 
+def scaled_decimals(amounts: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The amounts as whole numbers of 1/10**d (d = 0, 2, 4 or 6, the fewest that fit), when every
+    amount is one with at most 15 digits: its float is then the nearest to exactly that decimal
+    and no other decimal of 15 digits shares it. None otherwise."""
+    amounts = np.asarray(amounts, dtype=float)
+    for digits in (0, 2, 4, 6):
+        scaled = np.round(amounts * 10.0 ** digits)
+        if np.all(np.abs(scaled) < 1e15) and np.all(scaled / 10.0 ** digits == amounts):
+            return scaled, digits
+    return None
+
+
 def exact_dot(amounts: np.ndarray, counts: np.ndarray) -> Fraction:
     """sum(amount_i x count_i) exactly, for decimal amounts and whole counts (the spend of many creators).
 
-    Fast path: when every amount is a whole number of 1/10**d (d = 0, 2, 4 or 6) with at most 15
-    digits, its float is the nearest to exactly that decimal and no other decimal of 15 digits
-    shares it, so the amounts are summed as Python integers of 1/10**d; otherwise as fractions.
+    Fast path: when every amount is a whole number of 1/10**d (:func:`scaled_decimals`), the
+    amounts are summed as integers of 1/10**d; otherwise as fractions.
     """
     amounts = np.asarray(amounts, dtype=float)
     counts = np.asarray(counts, dtype=float)
@@ -88,15 +99,15 @@ def exact_dot(amounts: np.ndarray, counts: np.ndarray) -> Fraction:
     if len(amounts) == 0:
         return Fraction(0)
     if np.all(counts == np.round(counts)) and np.all(np.abs(counts) < 2.0 ** 53):
-        for digits in (0, 2, 4, 6):
-            scaled = np.round(amounts * 10.0 ** digits)
-            if np.all(np.abs(scaled) < 1e15) and np.all(scaled / 10.0 ** digits == amounts):
-                if float(np.abs(scaled).max()) * float(np.abs(counts).max()) * len(scaled) < 2.0 ** 62:
-                    # whole numbers whose products and sum stay far inside int64: exact in numpy
-                    total = int((scaled.astype(np.int64) * counts.astype(np.int64)).sum())
-                else:
-                    total = sum(int(k) * int(c) for k, c in zip(scaled.tolist(), counts.tolist()))
-                return Fraction(total, 10 ** digits)
+        found = scaled_decimals(amounts)
+        if found is not None:
+            scaled, digits = found
+            if float(np.abs(scaled).max()) * float(np.abs(counts).max()) * len(scaled) < 2.0 ** 62:
+                # whole numbers whose products and sum stay far inside int64: exact in numpy
+                total = int((scaled.astype(np.int64) * counts.astype(np.int64)).sum())
+            else:
+                total = sum(int(k) * int(c) for k, c in zip(scaled.tolist(), counts.tolist()))
+            return Fraction(total, 10 ** digits)
     return sum((exact(a) * exact(c) for a, c in zip(amounts.tolist(), counts.tolist())), Fraction(0))
 
 
