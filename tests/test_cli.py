@@ -92,7 +92,7 @@ def test_exit_2_for_a_usage_error(runner: CliRunner, good: Path, args: list[str]
     args = [str(good) if a == "SCENARIO" else a for a in args]
     result = runner.invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 2, result.output
-    assert "Error:" in result.stderr
+    assert result.stderr.startswith("(command line): ") and len(result.stderr.splitlines()) == 1, result.stderr
     assert "Traceback" not in result.output
 
 

@@ -326,6 +326,17 @@ def test_a_creator_table_that_is_a_folder_a_pipe_or_a_device_is_refused(tmp_path
         assert one_line(run(["validate", str(scenario)])) == f"{shown}: (file): {expected}"
 
 
+def test_a_missing_creator_table_names_the_scenario_field_the_value_and_a_close_name(tmp_path: Path) -> None:
+    scenario = roster_folder(tmp_path)
+    text = scenario.read_text(encoding="utf-8")
+    for written, fix in (("creators/smal.csv", "Did you mean 'creators/small.csv'?"),
+                         ("elsewhere/roster.csv", "Check the path: it is read from the scenario file's folder.")):
+        scenario.write_text(text.replace("creators/small.csv", written), encoding="utf-8")
+        for command in ("validate", "solve"):
+            assert one_line(run([command, str(scenario)])) == (
+                f"{scenario}: roster.file: no creator table at {tmp_path / written} (got '{written}'). {fix}")
+
+
 def test_a_roster_file_with_a_nul_names_the_scenario_field(tmp_path: Path) -> None:
     scenario = roster_folder(tmp_path)
     scenario.write_text(scenario.read_text(encoding="utf-8").replace("creators/small.csv", '"a\\0b.csv"'),
@@ -383,6 +394,23 @@ def test_usage_errors_and_help_pass_through_the_guard() -> None:
     assert run(["solve"]).exit_code == 2
     assert run(["--help"]).exit_code == 0
     assert run(["--version"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["frontier", "s.yaml", "--x", "reech"], "--x: 'reech' is not one of 'reach', 'impressions', 'engagements', "
+                                             "'conversions'. See 'mixopt frontier --help' for the options."),
+    (["simulate", "s.yaml", "--samples", "0"], "--samples: 0 is not in the range 1<=x<=1000000. See 'mixopt "
+                                               "simulate --help' for the options."),
+    (["solve"], "SCENARIO: is missing. See 'mixopt solve --help' for the options."),
+    (["solv", "s.yaml"], "(usage): No such command 'solv'. Did you mean 'solve'? See 'mixopt --help' for the "
+                         "options."),
+    (["solve", "s.yaml", "--mip-gapp", "0.1"], "--mip-gapp: no such option. Did you mean --mip-gap? See 'mixopt "
+                                               "solve --help' for the options."),
+    (["sweep", "s.yaml", "--budget"], "--budget: needs a value. See 'mixopt sweep --help' for the options."),
+], ids=["choice", "range", "missing", "command", "option", "no-value"])
+def test_command_line_mistakes_caught_by_the_parser_get_one_line_and_exit_2(args: list[str], expected: str) -> None:
+    result = run(args)
+    assert one_line(result, 2) == f"(command line): {expected}"
 
 
 # ----------------------------------------------------------------------------- property: mutated files

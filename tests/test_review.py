@@ -160,3 +160,20 @@ def test_a_file_that_is_not_a_plan_is_one_line(tmp_path: Path) -> None:
                                  "Give the plan.json that 'mixopt solve --out DIR' wrote.")
     result = CliRunner().invoke(cli, ["review", str(bad), str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and result.output.count("\n") == 1
+
+
+def test_the_results_generator_runs_a_roster_plan_with_its_named_creators(tmp_path: Path) -> None:
+    from mixopt.analysis.campaign_results import main as generate
+
+    plan = _roster_plan()
+    plan["selected"] = [{**plan["selected"][k % 2], "id": f"creator{k:02d}"} for k in range(40)]
+    plan_file, out = tmp_path / "plan.json", tmp_path / "results.csv"
+    plan_file.write_text(json.dumps(plan), encoding="utf-8")
+    generate(["--seed", "11", "--wave", "1", "--plan", str(plan_file), "--out", str(out)])
+    results = pd.read_csv(out)
+    assert sorted(results["creator_id"]) == [f"creator{k:02d}" for k in range(40)]  # each invited by name
+    signed = results.loc[results["accepted"] == 1]
+    assert 0 < len(signed) < 40 and (signed["posts"] > 0).all()
+    with pytest.raises(SystemExit, match="not a plan.json written by mixopt solve"):
+        generate(["--plan", str(tmp_path / "missing.json"), "--out", str(tmp_path / "other.csv")])
+    assert not (tmp_path / "other.csv").exists()

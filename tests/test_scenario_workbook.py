@@ -126,12 +126,18 @@ def test_the_template_solves_as_it_is_and_repeats_byte_for_byte(tmp_path: Path) 
     assert plan.status.value == "optimal" and plan.totals["creators"] > 0
 
 
-def test_a_roster_template_names_the_creator_table_and_has_no_baseline(tmp_path: Path) -> None:
+def test_a_roster_template_names_the_creator_table_from_its_own_folder_and_has_no_baseline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(SCENARIOS / "creators" / "skincare_roster.csv", tmp_path / "creators.csv")
-    _template(tmp_path / "r.xlsx", "--roster", "creators.csv")
-    raw, scenario = read_scenario(tmp_path / "r.xlsx")
-    assert scenario.roster is not None and Path(scenario.roster_path) == tmp_path / "creators.csv"
+    monkeypatch.chdir(tmp_path)  # the table as typed, from the current folder; the workbook in another
+    _template(Path("book") / "r.xlsx", "--roster", "creators.csv")
+    raw, scenario = read_scenario(tmp_path / "book" / "r.xlsx")
+    assert raw.data["roster"]["file"] == "../creators.csv"
+    assert scenario.roster is not None and Path(scenario.roster_path).resolve() == (tmp_path / "creators.csv").resolve()
     assert "baseline" not in raw.data
+    missing = _invoke("template", Path("other.xlsx"), "--roster", "creatorz.csv")
+    assert missing.exit_code == 2 and missing.output.count("\n") == 1 and "--roster" in missing.output
+    assert "creatorz.csv" in missing.output and not (tmp_path / "other.xlsx").exists()
 
 
 # ----------------------------------------------------------------------------- convert, both ways

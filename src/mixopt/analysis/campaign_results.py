@@ -20,7 +20,7 @@ averages (the mean over the cell's creators of each rate), which a calibration s
 Run it as ``python -m mixopt.analysis.campaign_results --seed 11 --out results.csv`` (the shipped
 ``scenarios/results/spring_campaign.csv``; ``--truth`` also writes the true averages), or with
 ``--plan plan.json --wave 1`` to "run" a plan with the same brand: up to the plan's invites per cell,
-stopping once the plan's creators have signed.
+stopping once the plan's creators have signed (a roster plan invites its chosen creators).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ import pandas as pd
 from mixopt.scenario.cells import resolve_cells
 from mixopt.scenario.schema import Scenario
 
-__all__ = ["Campaign", "generate_campaign", "SPRING_CREATORS", "main"]
+__all__ = ["Campaign", "generate_campaign", "plan_cells", "SPRING_CREATORS", "main"]
 
 #: Invited creators per cell of the shipped spring campaign: busy cells, sparse cells, empty cells.
 SPRING_CREATORS: dict[str, int] = {
@@ -69,12 +70,15 @@ def _beta(rng: np.random.Generator, mean: np.ndarray, rho: float) -> np.ndarray:
 
 
 def generate_campaign(seed: int, creators: dict[str, int] | None = None, scenario: Scenario | None = None,
-                      wave: int = 0, signed: dict[str, int] | None = None) -> Campaign:
+                      wave: int = 0, signed: dict[str, int] | None = None,
+                      names: dict[str, list[str]] | None = None) -> Campaign:
     """One campaign's results (one row per invited creator) and its true averages.
 
     ``seed`` fixes the brand (its true averages); ``wave`` the creators of one campaign of that
     brand (wave 1 is a second campaign with the same true rates). With ``signed``, invitations in
     a cell stop once that many creators have accepted (a plan's creators: no one signs beyond it).
+    ``names``: the creator ids to invite per cell (a roster plan's chosen creators), in place of
+    generated ones.
     """
     scenario = scenario or Scenario()
     creators = SPRING_CREATORS if creators is None else creators
@@ -126,7 +130,8 @@ def generate_campaign(seed: int, creators: dict[str, int] | None = None, scenari
             enough = np.flatnonzero(np.cumsum(accepts) >= signed[cell.key])
             invited = int(enough[0]) + 1 if len(enough) else count
         frames.append(pd.DataFrame({
-            "creator_id": [f"{prefix}{seed % 100:02d}{wave % 10}{i:04d}" for i in range(count)],
+            "creator_id": (names or {}).get(cell.key) or [f"{prefix}{seed % 100:02d}{wave % 10}{i:04d}"
+                                                          for i in range(count)],
             "platform": cell.platform, "followers": followers.astype(int), "invited": 1,
             "accepted": accepts.astype(int), "posts": posts, "reach": reach, "engagements": engagements,
             "clicks": clicks, "conversions": conversions, "revenue": np.round(revenue, 2),
@@ -145,6 +150,20 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def plan_cells(plan: dict[str, Any]) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]] | None]:
+    """Invitations, creators to sign and (roster plans) creator ids per cell of a plan.json: a
+    tier plan's ``invites`` and ``creators``; a roster plan's chosen creators, each invited by
+    name (declines are the reserve list's to cover)."""
+    if plan.get("mode") == "roster":
+        names: dict[str, list[str]] = {}
+        for creator in plan["selected"]:
+            names.setdefault(f"{creator['tier']}.{creator['platform']}", []).append(str(creator["id"]))
+        sizes = {cell: len(ids) for cell, ids in names.items()}
+        return sizes, dict(sizes), names
+    sizes = {f"{a['tier']}.{a['platform']}": int(a["invites"]) for a in plan["allocation"]}
+    return sizes, {f"{a['tier']}.{a['platform']}": int(a["creators"]) for a in plan["allocation"]}, None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write a generated campaign's results (and its true averages with --truth)."""
     parser = argparse.ArgumentParser(prog="python -m mixopt.analysis.campaign_results",
@@ -158,12 +177,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="a plan.json: invite as many creators per cell as the plan says (its 'invites')")
     args = parser.parse_args(argv)
     sizes = {k: int(round(v * args.scale)) for k, v in SPRING_CREATORS.items()}
-    cap = None
+    cap, names = None, None
     if args.plan is not None:
-        plan = json.loads(args.plan.read_text(encoding="utf-8"))
-        sizes = {f"{a['tier']}.{a['platform']}": int(a["invites"]) for a in plan["allocation"]}
-        cap = {f"{a['tier']}.{a['platform']}": int(a["creators"]) for a in plan["allocation"]}
-    campaign = generate_campaign(args.seed, sizes, wave=args.wave, signed=cap)
+        try:
+            sizes, cap, names = plan_cells(json.loads(args.plan.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+            raise SystemExit(f"{args.plan}: (file): not a plan.json written by mixopt solve ({type(err).__name__}). "
+                             "Pass the plan.json of a solve's --out folder") from None
+    campaign = generate_campaign(args.seed, sizes, wave=args.wave, signed=cap, names=names)
     _write(args.out, campaign.table.to_csv(index=False, lineterminator="\n"))
     if args.truth is not None:
         _write(args.truth, campaign.truth.to_csv(index=False, lineterminator="\n", float_format="%.6g"))

@@ -14,12 +14,12 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from mixopt.cli.common import ARGUMENTS_KEY, CONTEXT_SETTINGS, fail
-from mixopt.errors import MixoptError
+from mixopt.cli.common import ARGUMENTS_KEY, COMMAND_LINE, CONTEXT_SETTINGS, fail
+from mixopt.errors import Issue, MixoptError, ScenarioError
 from mixopt.version import mixopt_version
 
 __all__ = ["cli", "ARGUMENTS_KEY", "INTERNAL_ERROR_EXIT", "LOG_DIR_VARIABLE", "write_error_log"]
@@ -72,16 +72,43 @@ def _internal_error(err: BaseException, ctx: click.Context) -> None:
     sys.exit(INTERNAL_ERROR_EXIT)
 
 
+def _usage_line(err: click.UsageError, command: str = "mixopt") -> NoReturn:
+    """Click's own usage errors in the one-line form of every other error (exit 2)."""
+    if err.ctx is not None and err.ctx.parent is not None:
+        command = f"mixopt {err.ctx.info_name}"
+    lines = [line.strip() for line in err.format_message().splitlines() if line.strip()]
+    first, _, rest = (lines[0] if lines else "not understood").partition(". ")  # "No such command 'x'. Did you mean"
+    where, problem, extra = "(usage)", first.rstrip("."), [*([rest] if rest else []), *lines[1:]]
+    if isinstance(err, click.MissingParameter) and err.param is not None:
+        where, problem = err.param.get_error_hint(err.ctx).strip("'") if err.ctx else str(err.param.name), "is missing"
+    elif isinstance(err, click.BadParameter) and err.param is not None:
+        hint = err.param.get_error_hint(err.ctx) if err.ctx else str(err.param.name)
+        where, problem = hint.split(" / ")[0].strip("'"), _one_line(err.message).rstrip(".")
+    elif isinstance(err, click.NoSuchOption):
+        where, problem = err.option_name, "no such option"
+        extra = [f"Did you mean {' or '.join(sorted(err.possibilities))}?"] if err.possibilities else []
+    elif isinstance(err, click.BadOptionUsage):
+        where = err.option_name
+        problem = "needs a value" if "requires an argument" in problem else problem
+    fix = " ".join([*extra, f"See '{command} --help' for the options"])
+    fail(ScenarioError([Issue(COMMAND_LINE, where or "(usage)", problem, fix)]))
+
+
 class _GuardedGroup(click.Group):
     """A command group that never shows a traceback: planner errors keep their exit code, bugs exit 5."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[ARGUMENTS_KEY] = tuple(args)  # as typed, for the manifest of an output folder
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            _usage_line(err)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # an unknown command or option, a bad or missing value
+            _usage_line(err, f"mixopt {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "mixopt")
         except _PASS_THROUGH:
             raise
         except MixoptError as err:

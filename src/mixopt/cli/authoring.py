@@ -45,8 +45,13 @@ def _starter(path: Path, roster: str | None = None) -> tuple[dict[str, Any], Sce
 
     data = starter_data()
     if roster is not None:
+        table = Path(roster).resolve()  # as typed: from the current folder
+        if not table.is_file():
+            usage_error("--roster", "no such creator table (a path from the current folder)",
+                        "Give the creator table's path, e.g. --roster creators/roster.csv (CSV, XLSX or Parquet)",
+                        roster)
         data.pop("baseline", None)  # a roster plan names creators: no mix per cell to compare
-        data["roster"] = {"file": roster}
+        data["roster"] = {"file": _path_from(table, path.parent.resolve())}  # the workbook reads it from its folder
     return data, scenario_from_dict(data, str(path))
 
 
@@ -65,7 +70,8 @@ def _template_note(path: Path) -> str:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--roster", "roster", metavar="TABLE", default=None,
-              help="Plan named creators: the creator table (CSV or XLSX, relative to FILE) for the Roster sheet.")
+              help="Plan named creators: the creator table (CSV, XLSX or Parquet) for the Roster sheet; the "
+                   "workbook names it from its own folder.")
 @_FORCE
 def template(file: Path, roster: str | None, force: bool) -> None:
     """Write a fill-in scenario workbook FILE.xlsx.

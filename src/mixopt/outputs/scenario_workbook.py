@@ -54,7 +54,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "solver.time_limit_s": ("time limit", "seconds"),
     "sweep.field": ("sweep: field", "what 'mixopt sweep FILE' varies, e.g. budget"),
     "sweep.values": ("sweep: values", "start:stop:step such as 10000:100000:5000, or a list 20000, 40000"),
-    "file": ("creator table", "CSV or XLSX, relative to this workbook; blank: plan by tier"),
+    "file": ("creator table", "CSV, XLSX or Parquet (a file, or a folder of Parquet files), relative to this "
+                              "workbook; blank: plan by tier"),
     "mip_gap": ("accepted gap", "the roster plan stops within this share of the proven best"),
 }
 _MONEY = ("budget", "average_order_value", "commission_per_conversion", "min_spend", "max_spend", "value_per_unit",
@@ -65,6 +66,8 @@ _SHARES = ("share", "margin_rate", "mip_gap", "_rate", "correlation")
 def _unit(path: str, currency: str) -> str:
     if any(part in path for part in _MONEY):
         return currency
+    if "mip_gap" in path:
+        return "share (0.001 = 0.1%)"
     if any(part in path for part in _SHARES):
         return "share (0.6 = 60%)"
     if path.startswith("targets.") and path.split(".")[-1] in KPIS:

@@ -14,6 +14,8 @@ numpy numbers): five million creators are read and checked in seconds.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -427,11 +429,29 @@ def _derive(followers: np.ndarray, numeric: dict[str, np.ndarray], scenario: Sce
     return derived
 
 
+def _missing_table(scenario: Scenario, path: Path) -> Issue:
+    """roster.file names no file: where it was looked for, and a table of a close name in that folder."""
+    assert scenario.roster is not None
+    folder = path.parent
+    try:
+        tables = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in (".csv", ".txt", ".xlsx", ".parquet")
+                        or (p.is_dir() and any(q.suffix.lower() == ".parquet" for q in p.iterdir())))
+    except OSError:
+        tables = []
+    close = difflib.get_close_matches(path.name, tables, n=1)
+    hint = f"Did you mean '{Path(scenario.roster.file).parent / close[0]}'?" if close else \
+        "Check the path: it is read from the scenario file's folder"
+    return Issue(scenario.source_file, "roster.file", f"no creator table at {path.absolute()}", hint,
+                 scenario.roster.file)
+
+
 def load_roster(scenario: Scenario) -> Roster:
     """Read and validate the creator table a roster scenario names (``roster.file``)."""
     assert scenario.roster is not None, "not a roster scenario"
     path = Path(scenario.roster_path or scenario.roster.file)
     shown = str(path)
+    if not os.path.lexists(path) and scenario.source_file:
+        raise ScenarioError([_missing_table(scenario, path)])
     frame, layout, digest = read_table(path, shown, origin=_origin(scenario), **_settings(scenario))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     try:
