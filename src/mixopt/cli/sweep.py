@@ -100,7 +100,7 @@ def _sweep_text(result: Any) -> str:
         t = p.plan.totals if p.plan is not None else {}
         status = status_text(p.status, p.plan.gap if p.plan else None)
         if roster and p.plan is not None and p.plan.gap is not None:
-            status = f"within {p.plan.gap:.2%}"
+            status = f"within {100 * p.plan.gap:.3f}%"  # as solve prints the certified gap
         row = [value_text(p.value), status, num(p.objective, decimals_of(goal))]
         row += [num(p.marginal_per_1000, decimals_of(goal))] if money else []
         row += [num(result._tier_creators(p.plan, tier)) for tier in s.tier_names]

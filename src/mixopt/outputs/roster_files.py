@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from mixopt.contract import RuleCheck
 from mixopt.outputs.cells import frame_csv, printable, printable_frame
 from mixopt.outputs.files import clean, write_atomic, write_text
 from mixopt.outputs.labels import objective_kind
@@ -140,6 +141,12 @@ def _n(value: float | None, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _decimals(check: RuleCheck) -> int:
+    """Counts (creators) and whole amounts without decimals; other amounts to the cent."""
+    whole = all(float(v).is_integer() for v in (check.value, check.limit) if v is not None and math.isfinite(v))
+    return 0 if check.unit == "creators" or whole else 2
+
+
 def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
     """What ``mixopt solve`` prints for a roster scenario."""
     s = plan.scenario
@@ -172,8 +179,8 @@ def format_roster_table(plan: RosterPlan, top: int = 15) -> str:
     binding = [c for c in plan.checks if abs(c.slack) <= 1e-6 * max(1.0, abs(c.limit)) and c.rule not in
                ("must_include", "exclude", "posts_per_creator")]
     if binding:
-        lines += ["", "Rules at their limit:"] + [f"  - {printable(c.label)}: {_n(c.value, 2)} {c.sense} "
-                                                  f"{_n(c.limit, 2)}" for c in binding]
+        lines += ["", "Rules at their limit:"] + [f"  - {printable(c.label)}: {_n(c.value, _decimals(c))} {c.sense} "
+                                                  f"{_n(c.limit, _decimals(c))}" for c in binding]
     if plan.marginals:
         lines += ["", "What limits the plan (one more unit of each rule, re-solved):"]
         lines += [f"  - {printable(m.explanation)}" for m in plan.marginals]
@@ -199,6 +206,7 @@ def _reserve_lines(plan: RosterPlan) -> list[str]:
             "every rule" + (f" (up to {most} each, best for the goal first)" if most > 1 else " (the best for the goal)"))
     if len(without):
         kinds = [(int(without["note"].str.startswith(word).sum()), word) for word in ("signed", "must-include")]
+        kinds.append((len(without) - sum(count for count, _word in kinds), "with no swap that keeps every rule"))
         why = ", ".join(f"{count:,} {word}" for count, word in kinds if count)
         line += f"; {len(without):,} have none" + (f" ({why})" if why else "")
     return ["", line + "."]

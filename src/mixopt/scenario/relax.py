@@ -200,9 +200,14 @@ def describe_change(label: str, step: str, objective: str, change: float | None,
         verb, low, high = ("adds", low, high) if low >= 0 else ("costs", -high, -low) if high <= 0 else ("changes", low, high)
         if objective == "spend":
             verb = {"adds": "costs", "costs": "saves"}.get(verb, verb)
-        amount = f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f} to {high:,.0f}"
+        digits = 1 if max(abs(low), abs(high)) < 10 else 0  # small changes keep a decimal ("0.4 to 0.7")
+        ends = [f"{low:,.{digits}f}", f"{high:,.{digits}f}"]
+        if float(ends[0].replace(",", "")) == 0 and float(ends[1].replace(",", "")) == 0:
+            return (f"{label}: {step} changes {objective} by less than 0.05 either way (certified range: both plans "
+                    "are within the roster's gap).")
+        amount = ends[0] if ends[0] == ends[1] else f"{ends[0]} to {ends[1]}"
         if verb == "changes":
-            amount = f"by {low:+,.0f} to {high:+,.0f}"
+            amount = f"by {low:+,.{digits}f} to {high:+,.{digits}f}"
         return f"{label}: {step} {verb} {amount} {unit} (certified range: both plans are within the roster's gap)."
     if change is None:
         return f"{label}: the re-solve with {step} did not finish in time (allow more with --time-limit)."
