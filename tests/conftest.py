@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -89,7 +90,17 @@ def runner() -> CliRunner:
 # ----------------------------------------------------------------------------- a real Dask cluster
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]], address: str | None = None) -> None:
+    """Stop the cluster: asked through the scheduler first (a worker sent SIGTERM can linger for
+    half a minute), then whatever still runs is terminated and, failing that, killed."""
+    if address is not None:
+        from distributed import Client
+
+        with contextlib.suppress(Exception), Client(address, timeout=10, set_as_default=False) as client:
+            client.shutdown()
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
     for process in reversed(processes):
         if process.poll() is None:
             process.terminate()
@@ -109,6 +120,7 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("cluster")
     info = folder / "scheduler.json"
     processes: list[subprocess.Popen[bytes]] = []
+    address: str | None = None
     common: dict[str, Any] = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     try:
         processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
@@ -128,4 +140,4 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             assert len(client.scheduler_info()["workers"]) == 2
         yield address
     finally:
-        _stop(processes)
+        _stop(processes, address)
