@@ -31,7 +31,7 @@ from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import LinearArrays
 
 __all__ = ["RosterModel", "build_roster_model", "objective_vector", "table_issues", "ROSTER_KPIS", "Audiences",
-           "roster_audiences", "unique_reach_value", "unique_reach_weight", "tangent_points"]
+           "roster_audiences", "unique_reach_value", "unique_reach_weight", "uses_unique_reach", "tangent_points"]
 
 ROSTER_KPIS = ("reach", "impressions", "engagements", "conversions")
 
@@ -426,10 +426,9 @@ def build_roster_model(scenario: Scenario, roster: Roster) -> RosterModel:
         costs=[sign * objective],
         stage_labels=["goal"],
     )
-    wanted = bool(s.targets.unique_reach) or unique_reach_weight(s) > 0
     return RosterModel(scenario=s, roster=roster, arrays=arrays, sign=sign, objective=objective,
                        row_labels=rows.labels, extra_posts=extra, rule_rows=dict(rows.rule_rows),
-                       audiences=roster_audiences(s, table) if wanted else None)
+                       audiences=roster_audiences(s, table) if uses_unique_reach(s) else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,6 +566,11 @@ def unique_reach_value(aud: Audiences, chosen: np.ndarray) -> float:
     if aud.share > 0 and total > 0:
         total -= aud.share * (total - float(by_platform.max()))
     return total
+
+
+def uses_unique_reach(scenario: Scenario) -> bool:
+    """True when unique reach is a target or in the goal (the audiences are then read)."""
+    return bool(scenario.targets.unique_reach) or unique_reach_weight(scenario) > 0
 
 
 def unique_reach_weight(scenario: Scenario) -> float:

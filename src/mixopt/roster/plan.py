@@ -14,7 +14,7 @@ from mixopt.roster.model import (
     ROSTER_KPIS,
     roster_audiences,
     unique_reach_value,
-    unique_reach_weight,
+    uses_unique_reach,
 )
 from mixopt.roster.reserves import RESERVE_COLUMNS, reserve_list
 from mixopt.roster.solve import RosterSolution
@@ -194,7 +194,7 @@ def make_roster_plan(scenario: Scenario, roster: Roster, solution: RosterSolutio
     picked["revenue"] = picked["conversions"] * aov if aov is not None else math.nan
     picked["filled_from_defaults"] = [filled_names(int(m)) for m in picked["defaults_mask"]]
     selected = picked[list(SELECTED_COLUMNS)].reset_index(drop=True)
-    audiences = roster_audiences(scenario, table) if scenario.targets.unique_reach or unique_reach_weight(scenario) else None
+    audiences = roster_audiences(scenario, table) if uses_unique_reach(scenario) else None
     checks = tuple(check_roster_choice(scenario, table, chosen, solution.posts, audiences=audiences))
     notes = list(roster.notes) + list(solution.notes)
     broken = [c.label for c in checks if not c.holds]

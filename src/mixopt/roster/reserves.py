@@ -24,6 +24,7 @@ from mixopt.roster.model import (
     objective_vector,
     roster_audiences,
     unique_reach_weight,
+    uses_unique_reach,
 )
 from mixopt.roster.reserve_rows import (
     MAX_SWAPS_SEARCHED,
@@ -476,7 +477,7 @@ def reserve_list(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray, po
     chosen = np.asarray(chosen, dtype=bool)
     mine_rows = np.flatnonzero(chosen)
     weight = unique_reach_weight(s)
-    if audiences is None and (s.targets.unique_reach or weight):
+    if audiences is None and uses_unique_reach(s):
         audiences = roster_audiences(s, table)
     if want <= 0 or len(mine_rows) == 0 or not swap_keeps_rules(s, table, chosen, posts, audiences):
         return pd.DataFrame(columns=list(RESERVE_COLUMNS))
