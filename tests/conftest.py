@@ -28,6 +28,21 @@ settings.register_profile("long", max_examples=20_000, deadline=None, suppress_h
 settings.load_profile("long" if os.environ.get("MIXOPT_LONG_TESTS") else "ci")
 
 
+def _draw_no_local_constants() -> None:
+    """Hypothesis mixes literals from the project's loaded modules into its draws, so the CI
+    profile's "fixed" examples changed with which modules a test worker had imported (a fresh
+    clone drew a 3-minute scenario this checkout never saw). With none drawn, the examples depend
+    on the Hypothesis version only (pinned in pyproject.toml) and on nothing loaded beside them."""
+    from hypothesis.internal.conjecture import providers
+
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "_local_constants"):
+        empty = providers._local_constants
+        providers._get_local_constants = lambda: empty
+
+
+_draw_no_local_constants()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current plans")
 
