@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,8 @@ def test_mixopt_simulate_on_a_roster_prints_quantiles_and_the_invites_for_a_90pc
     result = CliRunner().invoke(cli, ["simulate", str(SKINCARE), "--samples", "500", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "expected to sign" in result.output and "for a 90% chance to fill every tier and platform" in result.output
+    assert "chance that all 120 sign: under 0.1%" in result.output  # never a figure like 6.2e-60
+    assert not re.search(r"\de-\d", result.output)
     data = json.loads((tmp_path / "out" / "simulation.json").read_text())
     assert (tmp_path / "out" / "reserves.csv").exists()
     text = json.dumps(data)

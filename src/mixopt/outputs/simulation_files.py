@@ -180,7 +180,16 @@ def _n(value: Any, decimals: int = 0) -> str:
 
 
 def _chance(p: float) -> str:
-    return f"{p:.1%}" if p >= 0.001 else f"{p:.1e}"
+    """A chance in planner words: 97.6%, or 'under 0.1%' / 'over 99.9%' at the ends (never 6.2e-60)."""
+    if p <= 0:
+        return "0%"
+    if p < 0.001:
+        return "under 0.1%"
+    if p >= 1:
+        return "100%"
+    if p > 0.999:
+        return "over 99.9%"
+    return f"{p:.1%}"
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
