@@ -44,9 +44,10 @@ def solver_options_for(scenario: Scenario, **override: object) -> SolverOptions:
 
 
 def _best_plan(scenario: Scenario, options: SolverOptions, roster: Roster | None) -> Plan | RosterPlan:
-    """The plan of a (relaxed) scenario, without marginal values and tie-break stages."""
+    """The plan of a (relaxed) scenario, without marginal values, tie-break stages or reserves
+    (only its value and bound are compared)."""
     if scenario.roster is not None:
-        return optimize_roster(scenario, options, mip_gap=options.mip_gap, roster=roster)
+        return optimize_roster(scenario, options, mip_gap=options.mip_gap, roster=roster, reserves=False)
     model = build_model(scenario)
     return make_plan(model, solve(model, dataclasses.replace(options, tie_break=False)))
 
