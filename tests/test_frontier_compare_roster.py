@@ -128,14 +128,17 @@ def test_a_weaker_plan_at_a_low_floor_is_replaced_by_a_better_one_found_higher(
     most_reach = optimize_roster(roster_scenario.model_copy(update={"objective": Objective(maximize="reach")}),
                                  roster=roster)
     real = frontier_module.optimize_roster
-    calls: list[Scenario] = []
+    lowest: list[float] = []  # the grid's lowest floor: the most-conversions end plan's reach
 
     def poor_first_point(scenario: Scenario, options: object, *, mip_gap: float, roster: object,
                          reserves: bool = True) -> object:
         plan = real(scenario, options, mip_gap=mip_gap, roster=roster, reserves=reserves)
-        calls.append(scenario)
-        if len(calls) == 3:  # after the most-x and most-y end solves: the lowest floor of the grid
-            assert scenario.objective.maximize == "conversions"
+        if scenario.objective.maximize != "conversions":
+            return plan
+        if scenario.targets == roster_scenario.targets:  # the end solve (both ends come before any point)
+            lowest.append(float(plan.totals["reach"]))
+        elif scenario.targets.reach == max(lowest[0], roster_scenario.targets.reach or 0.0):
+            # the lowest floor's point, found by its floor: points may be solved two at a time
             sol = dataclasses.replace(most_reach.solution, bound=plan.bound)
             return make_roster_plan(scenario, plan.roster, sol)
         return plan

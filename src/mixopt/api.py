@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mixopt.contract import Marginal
 from mixopt.errors import InfeasibleError, SolverError
-from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.optimize import optimize_roster, resolve_each
 from mixopt.roster.padding import find_roster_padding, roster_padding_text
 from mixopt.roster.plan import RosterPlan
 from mixopt.roster.table import Roster, load_roster
@@ -67,6 +67,13 @@ def _change_range(plan: Plan | RosterPlan, other: Plan | RosterPlan) -> tuple[fl
     return low_b - high_a, high_b - low_a
 
 
+def _solve_all(scenarios: list[Scenario], options: SolverOptions, roster: Roster | None) -> list[Plan | RosterPlan]:
+    """``_best_plan`` of each scenario, in order (a roster's two at a time: ``resolve_each``)."""
+    if roster is None:
+        return [_best_plan(s, options, None) for s in scenarios]
+    return list(resolve_each(lambda s: _best_plan(s, options, roster), scenarios, roster))
+
+
 def marginal_values(plan: Plan | RosterPlan, options: SolverOptions, *,
                     roster: Roster | None = None) -> tuple[Marginal, ...]:
     """What one more unit of each binding rule is worth, by re-solving (exact, not LP duals).
@@ -86,13 +93,16 @@ def marginal_values(plan: Plan | RosterPlan, options: SolverOptions, *,
     budget_check = next((c for c in plan.checks if c.rule == "budget"), None)
     if budget_check is not None and budget_check not in candidates:
         candidates.insert(0, budget_check)
+    jobs = []
     for check in candidates:
         relax = relaxations(scenario, cells, check.rule)
         if relax is None or check.rule in seen:
             continue
         seen.add(check.rule)
         step, transform = relax
-        other = _best_plan(transform(scenario), options, roster)
+        jobs.append((check, step, transform(scenario)))
+    others = _solve_all([job[2] for job in jobs], options, roster)
+    for (check, step, _), other in zip(jobs, others):
         change = low = high = None
         if other.status.has_plan and other.objective_value is not None:
             low, high = _change_range(plan, other)

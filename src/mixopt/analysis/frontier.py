@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mixopt.errors import Issue, ScenarioError
-from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.optimize import optimize_roster, resolve_each
 from mixopt.roster.plan import RosterPlan, make_roster_plan
 from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.schema import Objective, Scenario
@@ -237,18 +237,18 @@ def _trace_roster(scenario: Scenario, x: str, y: str, points: int, options: Solv
         version = top_y.solver_version if top_y.status.has_plan else top_x.solver_version
         return FrontierResult(scenario, x, y, found, "clp+highs", version, mip_gap=gap, roster=roster)
 
-    top_x, top_y = best(x), best(y)
+    top_x, top_y = resolve_each(best, [x, y], roster)
     if not all(p.status.has_plan and p.feasible for p in (top_x, top_y)):
         return result(())
     low = float(top_y.totals[x])
     high = max(float(top_x.totals[x]), low)
     own = getattr(scenario.targets, x) or 0.0
+    # the last floor is the best x found; shave a hair so rounding cannot make it infeasible
+    floors = [float(f) * (1 - 1e-9) if i == points - 1 else float(f) for i, f in enumerate(np.linspace(low, high, points))]
+    retargeted = [_retarget(scenario, y, x, floor) for floor in floors]
     solved: list[tuple[float, Scenario, RosterPlan]] = []
-    for i, floor in enumerate(np.linspace(low, high, points)):
-        # the last floor is the best x found; shave a hair so rounding cannot make it infeasible
-        floor = float(floor) * (1 - 1e-9) if i == points - 1 else float(floor)
-        s = _retarget(scenario, y, x, floor)
-        solved.append((floor, s, solve_for(s)))
+    for i, plan in enumerate(resolve_each(solve_for, retargeted, roster)):
+        solved.append((floors[i], retargeted[i], plan))
         if progress is not None:
             progress(i + 1, points)
     out: list[FrontierPoint] = []

@@ -20,7 +20,7 @@ from mixopt.analysis.sweep_points import SweepPoint, SweepResult
 from mixopt.api import solver_options_for
 from mixopt.roster.check import check_roster_choice
 from mixopt.roster.model import build_roster_model
-from mixopt.roster.optimize import optimize_roster
+from mixopt.roster.optimize import optimize_roster, resolve_each
 from mixopt.roster.plan import RosterPlan, make_roster_plan
 from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.fields import is_money, with_field
@@ -111,8 +111,12 @@ def run_roster_sweep(
             progress(count + 1, len(values))
     points = [by_index[i] for i in range(len(values))]
     if not preview and is_money(field):
-        points = [dataclasses.replace(p, marginal_per_1000=_marginal(scenario, field, p, solved, roster, options))
-                  for p in points]
+        # 1,000 more: the grid's next point where there is one, else a re-solve (two at a time)
+        missing = sorted({p.value + 1000.0 for p in points if p.objective is not None} - set(solved))
+        more = dict(zip(missing, resolve_each(
+            lambda v: optimize_roster(with_field(scenario, field, v), options, mip_gap=options.mip_gap, roster=roster,
+                                      reserves=False), missing, roster)))
+        points = [dataclasses.replace(p, marginal_per_1000=_marginal(p, {**solved, **more})) for p in points]
     return SweepResult(
         scenario=scenario,
         field=field,
@@ -124,15 +128,11 @@ def run_roster_sweep(
     )
 
 
-def _marginal(scenario: Scenario, field: str, point: SweepPoint, solved: dict[float, RosterPlan], roster: Roster,
-              options: SolverOptions) -> float | None:
-    """The objective change with 1,000 more of a money field: the grid's next point, else a re-solve."""
+def _marginal(point: SweepPoint, solved: dict[float, RosterPlan]) -> float | None:
+    """The objective change with 1,000 more of a money field (``solved`` holds that plan)."""
     if point.objective is None:
         return None
-    more = solved.get(point.value + 1000.0)
-    if more is None:
-        more = optimize_roster(with_field(scenario, field, point.value + 1000.0), options, mip_gap=options.mip_gap,
-                               roster=roster, reserves=False)
+    more = solved[point.value + 1000.0]
     if not more.status.has_plan or more.objective_value is None:
         return None
     return float(more.objective_value - point.objective)
