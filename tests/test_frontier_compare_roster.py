@@ -218,6 +218,11 @@ def test_compare_roster_against_tier_says_which_plans_name_creators() -> None:
                         f"{int(roster.totals['creators'])} named creators from {DATA / 'creators.csv'}, "
                         f"certified gap {100 * roster.gap:.3f}%")
     assert lines[2] == f"  B = Small launch - by tier  ({TIER})  tier plan: creators per tier and platform, exact"
+    signing = float(roster.selected["acceptance_rate"].sum())  # each named creator signs at its own rate
+    assert lines[3] == (f"  Note: A's invites are its {int(roster.totals['creators'])} named creators, one each; at the "
+                        f"planning acceptance rates about {signing:,.0f} of them sign, so A needs reserves ('mixopt "
+                        "simulate' gives how many for a 90% chance to fill it). A tier plan's invites already allow "
+                        "for declines.")
     assert "  plan        named creators  creators per cell" in lines
     assert f"  gap                 {100 * roster.gap:.3f}%             0.000%" in lines
     spend = f"{roster.totals['spend']:,.0f}", f"{tier.totals['spend']:,.0f}"

@@ -24,9 +24,9 @@ def _figures(scenario: mixopt.Scenario) -> tuple[object, ...]:
     plan = mixopt.optimize(scenario, explain=False)
     worth = tuple((m.rule, m.change, m.change_low, m.change_high) for m in marginal_values(plan, options))
     frontier = tuple((p.floor, p.x_value, p.y_value, p.y_bound, p.repeats_floor)
-                     for p in trace_frontier(scenario, "reach", "conversions", points=3).points)
+                     for p in trace_frontier(scenario, "reach", "conversions", points=2).points)
     sweep = tuple((p.value, p.objective, p.marginal_per_1000)
-                  for p in run_roster_sweep(scenario, "budget", [4500.0, 5000.0, 5500.0], options).points)
+                  for p in run_roster_sweep(scenario, "budget", [4500.0, 5000.0], options).points)
     return worth, frontier, sweep
 
 
@@ -49,7 +49,7 @@ def test_two_at_a_time_re_solves_give_the_figures_of_one_at_a_time(monkeypatch: 
     one_at_a_time = _figures(scenario)
     assert threads == {threading.main_thread().name}
     assert two_at_a_time == one_at_a_time
-    assert len(two_at_a_time[0]) >= 2 and len(two_at_a_time[1]) == 3
+    assert len(two_at_a_time[0]) >= 2 and len(two_at_a_time[1]) == 2
 
 
 def test_resolve_each_yields_in_the_items_order_and_passes_a_solve_error_on() -> None:

@@ -51,6 +51,12 @@ def _compare_text(comparison: Any) -> str:
                   for letter, p in zip(letters, plans)]
     else:
         lines += [f"  {letter} = {p.scenario.name}  ({p.scenario.source_file})" for letter, p in zip(letters, plans)]
+    for letter, p in zip(letters, plans):
+        if p.mode == "roster" and p.status.has_plan and int(p.totals["creators"]) > 0:
+            lines.append(f"  Note: {letter}'s invites are its {int(p.totals['creators']):,} named creators, one each; at the "
+                         f"planning acceptance rates about {float(p.totals['expected_signed']):,.0f} of them sign, so "
+                         f"{letter} needs reserves ('mixopt simulate' gives how many for a 90% chance to fill it). "
+                         "A tier plan's invites already allow for declines.")
     if len(currencies) > 1:
         lines.append("  Note: the scenarios use different currencies; money columns are not comparable.")
     table = comparison.table()
