@@ -267,6 +267,15 @@ def test_defaults_prints_values_with_their_sources(runner: CliRunner) -> None:
     assert "source" in header and "grade" in header
 
 
+def test_defaults_prints_each_number_as_its_unit_reads(runner: CliRunner) -> None:
+    """Counts whole with thousands separators, money with cents, shares as typed in a scenario."""
+    result = runner.invoke(cli, ["defaults", "--tier", "pico", "--platform", "instagram"], catch_exceptions=False)
+    rows = {line.split()[2]: line.split()[3:7] for line in result.stdout.splitlines()[1:]}
+    assert rows["pool"] == ["500", "1,500", "4,000", "creators"]
+    assert rows["fee_per_post"] == ["0.00", "10.00", "75.00", "USD"]
+    assert rows["engagement_rate"] == ["0.015", "0.035", "0.08", "share"]
+
+
 def test_defaults_filters_by_tier_and_platform(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["defaults", "--tier", "nano", "--platform", "tiktok", "--format", "csv"],
                            catch_exceptions=False)

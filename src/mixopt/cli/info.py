@@ -84,4 +84,14 @@ def defaults(tier: str | None, platform: str | None, fmt: str) -> None:
     shown = table[["tier", "platform", "parameter", "low", "base", "high", "unit", "year", "grade", "source"]].copy()
     shown["source"] = shown["source"].map(  # whole words; the full text is in --format csv
         lambda text: textwrap.shorten(str(text), width=80, placeholder=" ..."))
+    for column in ("low", "base", "high"):  # each number as its unit reads: 1,500 creators, 10.00 USD, 0.035
+        shown[column] = [_default_value_text(float(v), str(u)) for v, u in zip(shown[column], shown["unit"])]
     click.echo(shown.to_string(index=False))
+
+
+def _default_value_text(value: float, unit: str) -> str:
+    if unit in ("followers", "creators", "posts"):
+        return f"{value:,.0f}"
+    if unit == "share":
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{value:,.2f}"  # money
