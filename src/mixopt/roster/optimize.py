@@ -56,8 +56,6 @@ def optimize_roster(scenario: Scenario, options: SolverOptions | None = None, *,
     return dataclasses.replace(plan, solution=dataclasses.replace(solution, seconds=seconds))
 
 
-
-
 def resolve_each(solve: Callable[[_Item], _Result], items: Sequence[_Item], roster: Roster) -> Iterator[_Result]:
     """``solve(item)`` for each item, yielded in the items' order. Each solve is deterministic on
     its own (one solver thread, fixed seeds), so running two at once changes no figure, only the wait."""

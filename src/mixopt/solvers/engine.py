@@ -120,7 +120,7 @@ if HIGHS_VERSION >= (1, 16):
     _SMALL_MODEL_OPTIONS["presolve"] = "off"
 #: Without presolve a few small models branch for minutes: a platform held at exactly 66% of
 #: spend took 7,428 nodes and 1.3 s for the main goal and 176 s for its tie-breaks, against
-#: 0.2 s in all with presolve (tests/test_properties.py keeps it). So a presolve-off run stops
+#: 0.2 s in all with presolve (tests/test_share_rules.py keeps it). So a presolve-off run stops
 #: at this many nodes (deterministic, unlike a time limit) and runs again with presolve on, from
 #: its best plan. The tests' 733 small solves need at most 285 nodes, so they never reach it.
 PRESOLVE_OFF_NODE_LIMIT = 1000
@@ -163,7 +163,7 @@ def _new_highs(options: SolverOptions, num_col: int, deadline: float | None) -> 
     if num_col <= SMALL_MODEL_COLUMNS:
         for key, value in _SMALL_MODEL_OPTIONS.items():
             h.setOptionValue(key, value)
-        if _presolve_is_off(h):
+        if _SMALL_MODEL_OPTIONS.get("presolve") == "off":
             _turn_presolve_off(h)
     if options.feasibility_tol is not None:
         for key in ("mip_feasibility_tolerance", "primal_feasibility_tolerance"):
