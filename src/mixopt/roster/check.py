@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
@@ -41,15 +43,15 @@ def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None,
     return picked
 
 
-def exact_spend(picked: pd.DataFrame, within: np.ndarray | None = None) -> Fraction:
+def exact_spend(picked: pd.DataFrame | Mapping[str, np.ndarray], within: np.ndarray | None = None) -> Fraction:
     """The chosen creators' spend as an exact fraction: fee x posts + product + handling, from the
     decimals in the creator table (never the float sum, which drifts by more than a cent at 1e13);
     ``within``: of the rows of ``picked`` it marks only."""
     def column(name: str) -> np.ndarray:
-        values = picked[name].to_numpy(dtype=float)
+        values = np.asarray(picked[name], dtype=float)
         return values if within is None else values[within]
 
-    ones = np.ones(len(picked) if within is None else int(np.count_nonzero(within)))
+    ones = np.ones(len(column("posts")) if within is None else int(np.count_nonzero(within)))
     return (exact_dot(column("fee_per_post"), column("posts"))
             + exact_dot(column("product_cost"), ones) + exact_dot(column("handling_cost"), ones))
 
@@ -59,12 +61,12 @@ class _ExactSpends:
     creator's spend as a whole number of 1/10**d, made once, summed per part; the same fractions
     as :func:`exact_spend`, which is used when the amounts do not fit."""
 
-    def __init__(self, picked: pd.DataFrame) -> None:
+    def __init__(self, picked: Mapping[str, np.ndarray]) -> None:
         self.picked = picked
         self.rows: np.ndarray | None = None
         self.digits = 0
-        posts = picked["posts"].to_numpy(dtype=float)
-        parts = [scaled_decimals(picked[c].to_numpy(dtype=float)) for c in ("fee_per_post", "product_cost", "handling_cost")]
+        posts = np.asarray(picked["posts"], dtype=float)
+        parts = [scaled_decimals(np.asarray(picked[c], dtype=float)) for c in ("fee_per_post", "product_cost", "handling_cost")]
         if any(p is None for p in parts) or not (np.all(posts == np.round(posts)) and np.all(np.abs(posts) < 2.0 ** 53)):
             return
         digits = max(d for _, d in parts)  # type: ignore[misc]
@@ -92,10 +94,11 @@ def whole_valued(table: pd.DataFrame, column: str) -> bool:
     return bool(np.all(values == np.round(values)) and np.all(np.abs(values) < 2.0 ** 53))
 
 
-def resource_check(table: pd.DataFrame, picked: pd.DataFrame, column: str, sense: str, limit: float) -> RuleCheck:
+def resource_check(table: pd.DataFrame, picked: pd.DataFrame | Mapping[str, np.ndarray], column: str, sense: str,
+                   limit: float) -> RuleCheck:
     """A cap (``<=``) or floor (``>=``) on the chosen creators' total of a numeric column; exact to
     half a unit on a whole-valued column, within 1e-6 of the limit otherwise."""
-    values = np.nan_to_num(picked[column].to_numpy(dtype=float))
+    values = np.nan_to_num(np.asarray(picked[column], dtype=float))
     used = float(values.sum())
     kind, words = ("resource", "at most") if sense == "<=" else ("resource_floor", "at least")
     label = f"total {column}" if sense == "<=" else f"total {column} {words} {limit:,.6g}"
@@ -140,10 +143,10 @@ def exact_roster_unique_reach(audiences: Audiences, chosen: np.ndarray) -> Decim
         return +total
 
 
-def _totals_for_rules(s: Scenario, picked: pd.DataFrame) -> dict[str, float]:
+def _totals_for_rules(s: Scenario, picked: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Spend, KPIs and profit of the chosen creators, for the efficiency rules."""
     eco = s.economics
-    totals = {k: float(picked[k].sum()) for k in ("spend", *ROSTER_KPIS)}
+    totals = {k: _total(picked[k]) for k in ("spend", *ROSTER_KPIS)}
     aov = eco.average_order_value or 0.0
     totals["profit"] = (aov * eco.margin_rate - eco.commission_per_conversion) * totals["conversions"] - totals["spend"]
     return totals
@@ -156,6 +159,44 @@ _CHECKED = ("tier", "platform", "category", "overlap_group", "reach", "fee_per_p
 
 
 _FLAGS = ("must_include", "exclude")
+#: Text columns: compared as plain strings (a missing value is no name).
+_TEXT = ("tier", "platform", "category", "overlap_group")
+
+
+def _total(values: np.ndarray) -> float:
+    """A column's total over the chosen creators, missing values as 0 (what a pandas sum gives)."""
+    return float(np.nansum(values))
+
+
+def _chosen_columns(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None,
+                    columns: list[str]) -> dict[str, np.ndarray]:
+    """The chosen creators' ``columns`` as plain arrays (text as objects, numbers as floats), spend
+    and KPIs recomputed for their posts like :func:`at_posts` (the check reads each column many
+    times: arrays spare it a data frame's cost per read)."""
+    mask = np.asarray(chosen, dtype=bool)
+    rows = np.flatnonzero(mask)
+
+    def values(column: str) -> np.ndarray:
+        series = table[column]
+        kind = object if column in _TEXT else float
+        if isinstance(series.dtype, np.dtype):  # plain numpy storage: read in place, take the chosen rows
+            return series.to_numpy()[rows].astype(kind, copy=False)
+        return series.take(rows).to_numpy(dtype=kind, na_value=None if kind is object else np.nan)
+
+    picked = {c: values(c) for c in columns}
+    if posts is not None:
+        p = np.asarray(posts, dtype=float)[rows]
+        picked["posts"] = p
+        picked["impressions"] = picked["impressions_per_post"] * p
+        picked["engagements"] = picked["engagements_per_post"] * p
+        picked["conversions"] = picked["conversions_per_post"] * p
+        picked["spend"] = picked["fee_per_post"] * p + picked["product_cost"] + picked["handling_cost"]
+    return picked
+
+
+def _counts(values: np.ndarray) -> Counter[str]:
+    """How many chosen creators carry each name (missing values left out, like pandas' value_counts)."""
+    return Counter(v for v in values.tolist() if isinstance(v, str))
 
 
 def checked_columns(s: Scenario, table: pd.DataFrame) -> list[str]:
@@ -174,9 +215,9 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     """
     s = scenario
     assert s.roster is not None
-    picked = at_posts(table, chosen, posts, columns=checked_columns(s, table))
+    picked = _chosen_columns(table, chosen, posts, checked_columns(s, table))
     cur = s.currency
-    spend = float(picked["spend"].sum())
+    spend = _total(picked["spend"])
     spends = _ExactSpends(picked)
     exact_total = spends.of()
     checks: list[RuleCheck] = []
@@ -186,24 +227,25 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     for kpi in ROSTER_KPIS:
         floor = getattr(s.targets, kpi)
         if floor:
-            checks.append(rule_check(f"target[{kpi}]", f"at least {floor:,.0f} {kpi}", kpi, float(picked[kpi].sum()), ">=",
+            checks.append(rule_check(f"target[{kpi}]", f"at least {floor:,.0f} {kpi}", kpi, _total(picked[kpi]), ">=",
                                 floor))
     if s.targets.unique_reach:
         unique = exact_roster_unique_reach(audiences or roster_audiences(s, table), chosen)
         checks.append(rule_check("target[unique_reach]", f"at least {s.targets.unique_reach:,.0f} unique people",
                                  "people", float(unique), ">=", s.targets.unique_reach))
     if s.targets.revenue:
-        revenue = float(picked["conversions"].sum()) * (s.economics.average_order_value or 0.0)
+        revenue = _total(picked["conversions"]) * (s.economics.average_order_value or 0.0)
         checks.append(rule_check("target[revenue]", f"at least {s.targets.revenue:,.0f} {cur} revenue", cur, revenue, ">=",
                             s.targets.revenue))
     checks += efficiency_checks(s, _totals_for_rules(s, picked))
     if s.rules.max_creators is not None:
-        checks.append(rule_check("team_capacity", "team capacity", "creators", len(picked), "<=", s.rules.max_creators))
+        checks.append(rule_check("team_capacity", "team capacity", "creators", len(picked["spend"]), "<=",
+                                 s.rules.max_creators))
     for kind, column, bands in (("tier", "tier", s.rules.tiers), ("platform", "platform", s.rules.platforms)):
         for name, band in bands.items():
-            members = picked[column].to_numpy(dtype=object) == name
+            members = picked[column] == name
             group_size = int(np.count_nonzero(members))
-            g_spend = float(picked["spend"].to_numpy(dtype=float)[members].sum())
+            g_spend = float(picked["spend"][members].sum())
             g_exact = spends.of(members)
             # shares as spend against share x total spend (so a plan with no spend keeps them)
             if band.min_spend_share is not None:
@@ -228,7 +270,8 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
             if band.max_creators is not None:
                 checks.append(rule_check(f"{kind}_creators_max[{name}]", f"{name} creators", "creators", group_size, "<=",
                                     band.max_creators))
-    cell_counts = (picked["tier"] + "." + picked["platform"]).value_counts() if s.rules.cells else {}
+    cell_counts = (Counter(f"{t}.{p}" for t, p in zip(picked["tier"].tolist(), picked["platform"].tolist(), strict=True)
+                           if isinstance(t, str) and isinstance(p, str)) if s.rules.cells else Counter())
     for key, rule in s.rules.cells.items():
         count = int(cell_counts.get(key, 0))
         if rule.lock is not None:
@@ -239,7 +282,7 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
         if rule.max_creators is not None:
             checks.append(rule_check(f"cell_creators_max[{key}]", f"{key} creators", "creators", count, "<=",
                                 rule.max_creators))
-    categories = picked["category"].value_counts() if s.roster.categories else {}
+    categories = _counts(picked["category"]) if s.roster.categories else Counter()
     for name, rule in s.roster.categories.items():
         count = int(categories.get(name, 0))
         if rule.min_creators is not None:
@@ -249,8 +292,9 @@ def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
             checks.append(rule_check(f"category_max[{name}]", f"at most {rule.max_creators} {name} creators", "creators",
                                 count, "<=", rule.max_creators))
     if s.roster.max_per_overlap_group is not None:
-        groups = picked.loc[picked["overlap_group"] != "", "overlap_group"].value_counts()
-        largest = int(groups.max()) if len(groups) else 0
+        groups = _counts(picked["overlap_group"])
+        groups.pop("", None)
+        largest = max(groups.values(), default=0)
         checks.append(rule_check("overlap_groups", f"at most {s.roster.max_per_overlap_group} creators per overlap group",
                             "creators", largest, "<=", s.roster.max_per_overlap_group))
     if posts is not None:

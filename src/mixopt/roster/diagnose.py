@@ -405,7 +405,7 @@ def _confirmed(model: RosterModel, changes: dict[str, tuple[_Side, float | int]]
     """Solve the relaxed scenario; while it has no plan, widen the moved rules one step and try again."""
     for _ in range(WIDEN_ROUNDS):
         plan = optimize_roster(_relaxed(model.scenario, changes), options, mip_gap=options.mip_gap,
-                               roster=model.roster)
+                               roster=model.roster, reserves=False)
         if plan.status.has_plan and plan.feasible:
             return changes, plan
         if plan.status not in _NO_PLAN:
@@ -432,7 +432,7 @@ def _tightest(model: RosterModel, side: _Side, value: float, options: SolverOpti
         if mid in (ok, bad):
             break
         plan = optimize_roster(with_field(model.scenario, side.path, mid), options, mip_gap=options.mip_gap,
-                               roster=model.roster)
+                               roster=model.roster, reserves=False)
         if plan.status.has_plan and plan.feasible:
             ok, best = mid, plan
         else:
@@ -449,7 +449,7 @@ def _least_budget(model: RosterModel, options: SolverOptions) -> tuple[float, st
     if lp_relaxation(_freed(model.arrays, names.index("budget"))).status != "optimal":
         return None  # even fractions of creators cannot meet the other rules: the budget is not enough alone
     free = s.model_copy(update={"budget": None, "objective": Objective(minimize="spend")})
-    cheapest = optimize_roster(free, options, mip_gap=options.mip_gap, roster=model.roster)
+    cheapest = optimize_roster(free, options, mip_gap=options.mip_gap, roster=model.roster, reserves=False)
     if not cheapest.status.has_plan or not cheapest.feasible:
         return None
     spend = float(cheapest.totals["spend"])

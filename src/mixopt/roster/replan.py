@@ -282,7 +282,7 @@ def replan(scenario: Scenario, signed: Sequence[str] | IdList = (), declined: Se
     conflicts = _signed_conflicts(s, forced.table, signed_list)
     if conflicts:
         raise InfeasibleError("\n".join(conflicts))
-    original = optimize_roster(s, options, mip_gap=options.mip_gap, roster=roster)
+    original = optimize_roster(s, options, mip_gap=options.mip_gap, roster=roster, reserves=False)  # compared only
     plan = optimize_roster(s, options, mip_gap=options.mip_gap, roster=forced)
     chosen = _chosen(plan)
     most = s.roster.max_posts_per_creator or s.roster.posts_per_creator
