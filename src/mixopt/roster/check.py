@@ -1,4 +1,4 @@
-"""Every rule of a roster scenario re-checked on the chosen creators with pandas sums, never with the model's arrays."""
+"""Every rule of a roster scenario re-checked on the chosen creators' own table columns, never with the model's arrays."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def checked_columns(s: Scenario, table: pd.DataFrame) -> list[str]:
 
 def check_roster_choice(scenario: Scenario, table: pd.DataFrame, chosen: np.ndarray,
                         posts: np.ndarray | None = None, *, audiences: Audiences | None = None) -> list[RuleCheck]:
-    """Every rule of a roster scenario, evaluated on the chosen creators with pandas sums.
+    """Every rule of a roster scenario, evaluated on the chosen creators with sums over the table's own columns.
 
     ``posts`` (per creator) recomputes spend and KPIs from per-post figures; without it, every
     chosen creator makes ``roster.posts_per_creator`` posts. ``audiences`` (for unique reach):
