@@ -121,6 +121,26 @@ def test_signed_creators_need_no_reserve(result) -> None:  # type: ignore[no-unt
         assert reserves.loc[creator, "note"] == "signed: stays in the plan, no replacement needed"
 
 
+def test_with_posts_per_creator_varying_each_listed_swap_keeps_every_rule_at_the_creators_own_posts(
+        scenario) -> None:  # type: ignore[no-untyped-def]
+    varying = scenario.model_copy(update={"roster": scenario.roster.model_copy(update={"max_posts_per_creator": 3})})
+    outcome = replan(varying, SIGNED, DECLINED)
+    plan = outcome.plan
+    posts = plan.solution.posts
+    assert plan.feasible and posts is not None and set(posts[plan.solution.chosen].tolist()) - {1} != set()
+    table = load_roster(varying).table
+    table.loc[table["id"].isin(SIGNED), "must_include"] = True
+    table.loc[table["id"].isin(DECLINED), "exclude"] = True
+    row = {creator: k for k, creator in enumerate(table["id"])}
+    swaps = plan.reserves.dropna(subset=["rank"])
+    assert len(swaps) > 0
+    for swap in swaps.itertuples():
+        chosen, after = plan.solution.chosen.copy(), posts.copy()
+        chosen[row[swap.for_id]], after[row[swap.for_id]] = False, 0
+        chosen[row[swap.id]], after[row[swap.id]] = True, int(swap.posts)
+        assert all(c.holds for c in check_roster_choice(varying, table, chosen, after)), swap
+
+
 def test_an_xlsx_id_list_reads_like_the_csv(tmp_path: Path) -> None:
     pd.DataFrame({"Name": ["a", "b"], "ID": ["c0000004", "c0000020"]}).to_excel(tmp_path / "signed.xlsx", index=False)
     assert read_id_list(tmp_path / "signed.xlsx").ids == ("c0000004", "c0000020")

@@ -24,7 +24,6 @@ from mixopt.roster.check import at_posts, check_roster_choice
 from mixopt.roster.model import ROSTER_KPIS, objective_vector
 from mixopt.roster.optimize import optimize_roster
 from mixopt.roster.plan import RosterPlan
-from mixopt.roster.reserves import reserve_list
 from mixopt.roster.table import Roster, load_roster
 from mixopt.scenario.schema import Scenario
 from mixopt.solvers.types import SolverOptions
@@ -284,11 +283,6 @@ def replan(scenario: Scenario, signed: Sequence[str] | IdList = (), declined: Se
         raise InfeasibleError("\n".join(conflicts))
     original = optimize_roster(s, options, mip_gap=options.mip_gap, roster=roster, reserves=False)  # compared only
     plan = optimize_roster(s, options, mip_gap=options.mip_gap, roster=forced)
-    chosen = _chosen(plan)
-    most = s.roster.max_posts_per_creator or s.roster.posts_per_creator
-    if chosen is not None and most > s.roster.posts_per_creator and plan.solution.posts is not None:
-        # posts vary: the reserves read each chosen creator's own posts
-        plan = dataclasses.replace(plan, reserves=reserve_list(s, forced.table, chosen, plan.solution.posts))
     if len(plan.reserves):  # a signed creator needs no reserve
         reserves = plan.reserves.copy()
         kept = reserves["for_id"].isin(list(signed_list.ids)).to_numpy() & reserves["rank"].isna().to_numpy()
