@@ -61,7 +61,7 @@ DERANDOMIZE = not LONG
 CBC_EXAMPLES = max(10, PROFILE_EXAMPLES // 4)
 #: Monotonicity solves twice per example.
 PAIR_EXAMPLES = max(10, PROFILE_EXAMPLES // 2)
-#: The recomputed objective: half, as (a) already solves a full profile of the same scenarios.
+#: The recomputed objective: half, as (a) already solves a full profile drawn by the same generator.
 RECOMPUTED_EXAMPLES = max(10, PROFILE_EXAMPLES // 2)
 
 # ----------------------------------------------------------------------------- fenced regions
