@@ -24,23 +24,25 @@ __all__ = ["check_roster_choice", "checked_columns", "at_posts", "exact_spend", 
            "exact_roster_unique_reach"]
 
 
-def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None,
-             columns: list[str] | None = None) -> pd.DataFrame:
-    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures);
-    ``columns``: only those of the table (they must include the per-post figures when ``posts`` is
-    given; a table of those columns and the must-include and exclude flags is read whole)."""
+def at_posts(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray | None) -> pd.DataFrame:
+    """The chosen creators with spend and KPIs recomputed for their posts (from per-post figures)."""
     mask = np.asarray(chosen, dtype=bool)
-    whole = columns is None or set(table.columns) <= {*columns, *_FLAGS}
-    picked = table[mask].copy() if whole else table.loc[mask, columns]
+    picked = table[mask].copy()
     if posts is not None:
-        p = np.asarray(posts, dtype=float)[chosen]
-        picked["posts"] = p
-        picked["impressions"] = picked["impressions_per_post"].to_numpy() * p
-        picked["engagements"] = picked["engagements_per_post"].to_numpy() * p
-        picked["conversions"] = picked["conversions_per_post"].to_numpy() * p
-        picked["spend"] = (picked["fee_per_post"].to_numpy() * p + picked["product_cost"].to_numpy()
-                           + picked["handling_cost"].to_numpy())
+        _set_posts(picked, np.asarray(posts, dtype=float)[mask])
     return picked
+
+
+def _set_posts(picked: pd.DataFrame | dict[str, np.ndarray], posts: np.ndarray) -> None:
+    """Posts, impressions, engagements, conversions and spend of the chosen creators for ``posts``
+    each (a frame's columns or plain arrays)."""
+    def column(name: str) -> np.ndarray:
+        return np.asarray(picked[name], dtype=float)
+
+    picked["posts"] = posts
+    for kpi in ("impressions", "engagements", "conversions"):
+        picked[kpi] = column(f"{kpi}_per_post") * posts
+    picked["spend"] = column("fee_per_post") * posts + column("product_cost") + column("handling_cost")
 
 
 def exact_spend(picked: pd.DataFrame | Mapping[str, np.ndarray], within: np.ndarray | None = None) -> Fraction:
@@ -51,8 +53,9 @@ def exact_spend(picked: pd.DataFrame | Mapping[str, np.ndarray], within: np.ndar
         values = np.asarray(picked[name], dtype=float)
         return values if within is None else values[within]
 
-    ones = np.ones(len(column("posts")) if within is None else int(np.count_nonzero(within)))
-    return (exact_dot(column("fee_per_post"), column("posts"))
+    posts = column("posts")
+    ones = np.ones(len(posts))
+    return (exact_dot(column("fee_per_post"), posts)
             + exact_dot(column("product_cost"), ones) + exact_dot(column("handling_cost"), ones))
 
 
@@ -152,13 +155,11 @@ def _totals_for_rules(s: Scenario, picked: Mapping[str, np.ndarray]) -> dict[str
     return totals
 
 
-#: The creator-table columns every check reads (with the resource columns and the goal's column),
-#: and the flags it counts over the whole table.
+#: The creator-table columns every check reads (with the resource columns and the goal's column).
 _CHECKED = ("tier", "platform", "category", "overlap_group", "reach", "fee_per_post", "product_cost", "handling_cost",
             "impressions_per_post", "engagements_per_post", "conversions_per_post", "posts", "spend", *ROSTER_KPIS)
 
 
-_FLAGS = ("must_include", "exclude")
 #: Text columns: compared as plain strings (a missing value is no name).
 _TEXT = ("tier", "platform", "category", "overlap_group")
 
@@ -185,12 +186,7 @@ def _chosen_columns(table: pd.DataFrame, chosen: np.ndarray, posts: np.ndarray |
 
     picked = {c: values(c) for c in columns}
     if posts is not None:
-        p = np.asarray(posts, dtype=float)[rows]
-        picked["posts"] = p
-        picked["impressions"] = picked["impressions_per_post"] * p
-        picked["engagements"] = picked["engagements_per_post"] * p
-        picked["conversions"] = picked["conversions_per_post"] * p
-        picked["spend"] = picked["fee_per_post"] * p + picked["product_cost"] + picked["handling_cost"]
+        _set_posts(picked, np.asarray(posts, dtype=float)[rows])
     return picked
 
 

@@ -567,7 +567,6 @@ def _confirm(s: Scenario, table: pd.DataFrame, chosen: np.ndarray, posts: np.nda
     sub = table[columns].iloc[rows].reset_index(drop=True)
     for column in ("platform", "tier", "category", "overlap_group"):  # plain text: the check compares faster
         sub[column] = sub[column].astype(object)
-    sub = sub.copy()  # one block per type: the check reads its rows in one step
     sub.columns = pd.Index(columns, dtype=object)  # plain-text names: each column is found faster
     sub_chosen = chosen[rows]
     sub_posts = None if posts is None else np.asarray(posts)[rows]
