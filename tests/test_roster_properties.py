@@ -21,7 +21,8 @@ The LP relaxation + exact core path (reduced costs, fixed creators, flip cost) n
 only above 2,000 columns; one property forces it on small rosters by shrinking
 ``DIRECT_MIP_CREATORS`` and ``FIRST_CORE`` (so the bound really rests on the flip cost and
 the core's bound), a third of the time with CBC for the cores (``HIGHS_CORE_LIMIT`` 0, the
-path of cores above 20,000 columns), and one runs it as shipped on 2,500-4,000 creators
+path of cores above 20,000 columns) and three times in four with the LP sifted from a tiny
+first working set (the path above 50,000 creators), and one runs it as shipped on 2,500-4,000 creators
 against CBC at a 1e-6 gap. The CI profile runs a fixed (derandomized) set of examples in about 30 s;
 ``MIXOPT_LONG_TESTS=1`` scales them up with fresh random examples.
 
@@ -47,6 +48,7 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 import mixopt.roster.solve as roster_solve
+import mixopt.solvers.clp as clp
 from mixopt.roster.model import build_roster_model
 from mixopt.roster.optimize import optimize_roster
 from mixopt.roster.plan import RosterPlan
@@ -556,11 +558,12 @@ def test_a_roster_solve_matches_an_exact_cbc_solve_and_its_bound_is_a_bound(data
 
 
 @settings(max_examples=CORE_EXAMPLES, derandomize=DERANDOMIZE)
-@given(st.data(), st.integers(1, 12), st.sampled_from(["highs", "highs", "cbc"]))
+@given(st.data(), st.integers(1, 12), st.sampled_from(["highs", "highs", "cbc"]), st.sampled_from([0, 1, 4, 12]))
 def test_the_lp_and_core_path_on_small_rosters_certifies_a_true_bound(data: st.DataObject, first_core: int,
-                                                                      core_solver: str) -> None:
+                                                                      core_solver: str, sifting_set: int) -> None:
     """The path big rosters take (CLP duals, reduced costs, fixed creators, flip cost, growing
-    core, CBC for cores above HIGHS_CORE_LIMIT), forced on 10-60 creators so an exact solve can
+    core, CBC for cores above HIGHS_CORE_LIMIT, the LP sifted from a first working set of
+    ``sifting_set`` creators; 0: not sifted), forced on 10-60 creators so an exact solve can
     judge every bound it reports."""
     frame = data.draw(creator_tables(low=12, high=60))
     with tempfile.TemporaryDirectory() as tmp:
@@ -580,6 +583,10 @@ def test_the_lp_and_core_path_on_small_rosters_certifies_a_true_bound(data: st.D
             stack.enter_context(mock.patch.object(roster_solve, "FIRST_CORE", first_core))
             if core_solver == "cbc":
                 stack.enter_context(mock.patch.object(roster_solve, "HIGHS_CORE_LIMIT", 0))
+            if sifting_set:
+                stack.enter_context(mock.patch.object(clp, "SIFTING_COLUMNS", 0))
+                stack.enter_context(mock.patch.object(clp, "_FIRST_SET", sifting_set))
+            event(f"LP sifted: {bool(sifting_set)}")
             plan = optimize_roster(scenario, reserves=False)  # the solve is judged here; (a) lists reserves too
         sol = plan.solution
         if sol.status is not SolveStatus.INFEASIBLE:
