@@ -186,7 +186,7 @@ def table_issues(scenario: Scenario, table: pd.DataFrame) -> list[Issue]:
         issues += [found] if found else []
     issues += _currency_issues(s, table)
     issues += _audience_issues(s, table) if s.audience.overlap else []
-    present = sorted(set(table["category"]) - {""})
+    present = sorted(set(table["category"].unique()) - {""})
     for name in s.roster.categories:
         if name not in present:
             close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
@@ -280,7 +280,7 @@ class _Rows:
         starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         index = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int64)
         value = np.concatenate(value_parts) if value_parts else np.zeros(0)
-        return starts, index.astype(np.int64), value.astype(float)
+        return starts, index.astype(np.int64, copy=False), value.astype(float, copy=False)
 
 
 def _group_rows(rows: _Rows, s: Scenario, table: pd.DataFrame, spend: np.ndarray, fee: np.ndarray | None,
