@@ -92,6 +92,7 @@ def _sifted(arrays: LinearArrays, a: sp.csr_matrix) -> tuple[int, np.ndarray, np
     n = a.shape[1]
     cost = np.asarray(arrays.costs[0], dtype=float)
     work = arrays.col_lower != 0
+    can_rise = arrays.col_upper > arrays.col_lower  # a column held at zero (an excluded creator) never joins
     size = _FIRST_SET
     _add_best(work, cost, a, arrays.row_lower, size)
     for _ in range(_SIFTING_ROUNDS):
@@ -106,7 +107,7 @@ def _sifted(arrays: LinearArrays, a: sp.csr_matrix) -> tuple[int, np.ndarray, np
         if code != 0 or y.shape[0] != a.shape[0]:
             return None
         reduced = cost - a.T @ y
-        joining = np.nonzero((reduced < -_PRICE_TOL) & ~work)[0]
+        joining = np.nonzero((reduced < -_PRICE_TOL) & can_rise & ~work)[0]
         if not len(joining):
             x = np.zeros(n)
             x[cols] = x_set
