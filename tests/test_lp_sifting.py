@@ -105,7 +105,9 @@ def test_an_lp_no_choice_can_satisfy_is_infeasible_with_sifting(tmp_path: Path) 
     arrays = _arrays(tmp_path, 5, {"tiers": {"pico": {"min_creators": CREATORS + 1}}})
     sifted, sets = _sifted(arrays, 40)
     assert sifted.status == "infeasible" and sifted.x is None and sifted.bound is None
-    assert sets.sizes[-1] == arrays.num_col  # the working sets grew to every creator: the whole LP decided
+    assert sets.sizes[-1] == arrays.num_col  # the whole LP decided
+    assert all(size <= arrays.num_col // 8 for size in sets.sizes[:-1])  # sets grown no further than an eighth
+    assert len(sets.sizes) >= 3  # 40 creators, then about 160 (both infeasible), then every creator
 
 
 def test_sifting_is_the_default_only_for_wide_models_with_few_rows(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from mixopt.solvers.types import LinearArrays
 
-__all__ = ["LpRelaxation", "lp_relaxation", "csr_matrix_of", "SIFTING_COLUMNS"]
+__all__ = ["SIFTING_COLUMNS", "LpRelaxation", "csr_matrix_of", "lp_relaxation"]
 
 _INF = 1e30
 #: Wide models with few rows (a roster's money and count rules) are solved by sifting from this many
@@ -20,6 +20,7 @@ SIFTING_COLUMNS = 50_000
 _SIFTING_ROWS = 50
 _FIRST_SET = 10_000  # creators in the first working set: the best by objective, and by each floor's row
 _SIFTING_ROUNDS = 30  # more than this and the whole LP is solved instead
+_LARGEST_SHARE = 8  # a working set grown for feasibility past 1/8 of the columns: the whole LP instead
 _PRICE_TOL = 1e-9  # a creator outside the set joins when its reduced cost is below -this
 
 
@@ -85,9 +86,11 @@ def _sifted(arrays: LinearArrays, a: sp.csr_matrix) -> tuple[int, np.ndarray, np
     Columns outside the set stay at zero, so every column whose lower bound is not zero is in it from
     the start. The first set also holds the columns with the best objective and, for each row with a
     floor, those that add most to it, so that it usually satisfies every rule; when it does not, the
-    set grows fourfold by the same measures. Once the set is optimal, a column outside it with a
-    negative reduced cost would improve the whole LP: the most negative join, and CLP solves again.
-    An infeasible whole LP is found infeasible by the fallback, never on a working set.
+    set grows fourfold by the same measures, up to an eighth of the columns (past that the whole LP
+    is likely infeasible, and proving it on ever larger sets would cost twice the whole LP). Once
+    the set is optimal, a column outside it with a negative reduced cost would improve the whole LP:
+    the most negative join, and CLP solves again. An infeasible whole LP is found infeasible by the
+    fallback, never on a working set.
     """
     n = a.shape[1]
     cost = np.asarray(arrays.costs[0], dtype=float)
@@ -100,9 +103,11 @@ def _sifted(arrays: LinearArrays, a: sp.csr_matrix) -> tuple[int, np.ndarray, np
         if len(cols) == n:
             return None
         code, x_set, y = _simplex(arrays, a, cols, False)
-        if code == 1:  # the set cannot meet every rule yet
+        if code == 1:  # the set cannot meet every rule yet: a larger one, while it stays small
             size *= 4
             _add_best(work, cost, a, arrays.row_lower, size)
+            if np.count_nonzero(work) > n // _LARGEST_SHARE:
+                return None
             continue
         if code != 0 or y.shape[0] != a.shape[0]:
             return None
