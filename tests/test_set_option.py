@@ -98,6 +98,23 @@ def test_set_reaches_cells_with_their_dot_and_null_removes_a_value() -> None:
     assert "micro" not in s.rules.tiers
 
 
+def test_a_relative_path_given_with_set_is_read_from_the_current_folder(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path in a file is read from that file's folder; one typed on the command line from where it is typed."""
+    tables = tmp_path / "tables" / "q3"
+    tables.mkdir(parents=True)
+    (tables / "roster.csv").write_bytes((SCENARIOS / "creators" / "skincare_roster.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    s = mixopt.load_scenario(ROSTER, ["roster.file=tables/q3/roster.csv"])
+    assert Path(s.roster_path).resolve() == (tables / "roster.csv").resolve()
+    result = _run("validate", ROSTER, "--set", "roster.file=./tables/q3/roster.csv")
+    assert result.exit_code == 0, result.output
+    missing = _run("validate", ROSTER, "--set", "roster.file=tables/q4/roster.csv")
+    assert missing.exit_code == 1
+    assert f"no creator table at {tmp_path.resolve() / 'tables' / 'q4' / 'roster.csv'} " in missing.stderr
+    assert missing.stderr.endswith("(from the current folder when given with --set).\n")
+
+
 def test_set_applies_in_order_the_last_one_wins() -> None:
     assert mixopt.load_scenario(SALES, ["budget=1000", "budget=70000"]).budget == 70000
 

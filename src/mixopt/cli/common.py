@@ -342,7 +342,7 @@ def relaxed_text(scenario: Scenario, found: Any, target: Path, settings: Sequenc
                 node = node.get(key) if isinstance(node, dict) else None
             written = node.get(keys[-1]) if isinstance(node, dict) else None
             if isinstance(written, str) and not Path(written).is_absolute():
-                origin = Path(raw.origin_of(keys)).parent
+                origin = raw.folder_of(keys)
                 node[keys[-1]] = os.path.relpath((origin / written).resolve(), folder)  # type: ignore[index]
         merged = {**_merged(data, change), "name": body["name"]}
         header.append(f"# It holds the whole scenario: {source} has no .yaml extension, so it cannot be extended.")

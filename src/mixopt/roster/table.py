@@ -439,8 +439,9 @@ def _missing_table(scenario: Scenario, path: Path) -> Issue:
     except OSError:
         tables = []
     close = difflib.get_close_matches(path.name, tables, n=1)
-    hint = f"Did you mean '{Path(scenario.roster.file).parent / close[0]}'?" if close else \
-        "Check the path: it is read from the scenario file's folder"
+    hint = (f"Did you mean '{Path(scenario.roster.file).parent / close[0]}'?" if close else
+            "Check the path: it is read from the folder of the scenario file that names it (from the current "
+            "folder when given with --set)")
     return Issue(scenario.source_file, "roster.file", f"no creator table at {path.absolute()}", hint,
                  scenario.roster.file)
 

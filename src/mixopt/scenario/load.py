@@ -14,7 +14,7 @@ from pydantic import (
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario import workbook as _workbook  # noqa: F401  (reads .xlsx scenario workbooks)
 from mixopt.scenario.messages import _path_text, _unknown_key_issues, _validation_issues
-from mixopt.scenario.reading import RawScenario, path_problem, read_scenario_yaml
+from mixopt.scenario.reading import SETTING_LABEL, RawScenario, path_problem, read_scenario_yaml
 from mixopt.scenario.schema import Scenario
 
 __all__ = ["load_scenario", "read_scenario", "scenario_from_dict", "scenario_from_raw", "Setting", "parse_settings", "apply_settings"]
@@ -114,12 +114,13 @@ def scenario_from_raw(raw: RawScenario) -> Scenario:
         problems = _table_path_issues(scenario.roster.file, raw.origin_of(("roster", "file")))
         written = Path(scenario.roster.file)
         if not problems and not written.is_absolute():
-            written = Path(raw.origin_of(("roster", "file"))).parent / written
+            written = raw.folder_of(("roster", "file")) / written
         scenario = scenario.model_copy(update={"roster_path": str(written)})
     if scenario.assumptions_from is not None:  # the calibrated layer, between the defaults and the scenario
         from mixopt.scenario.results import apply_assumptions_from
 
-        scenario = apply_assumptions_from(scenario, raw.origin_of(("assumptions_from",)))
+        scenario = apply_assumptions_from(scenario, raw.origin_of(("assumptions_from",)),
+                                          raw.folder_of(("assumptions_from",)))
     problems += check_scenario(scenario, raw)
     if problems:
         raise ScenarioError(problems)
@@ -191,7 +192,7 @@ class Setting:
 
 
 def _label(text: str) -> str:
-    shown = "--set " + text.encode("unicode_escape").decode("ascii")
+    shown = SETTING_LABEL + text.encode("unicode_escape").decode("ascii")
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 

@@ -30,6 +30,8 @@ from mixopt.errors import Issue, ScenarioError
 __all__ = ["RawScenario", "read_scenario_yaml", "InputFileError", "open_input_file", "byte_limit", "path_problem"]
 
 Origins = dict[tuple[str, ...], str]
+#: How a value given on the command line is labelled (``--set budget=50000``) in messages and origins.
+SETTING_LABEL = "--set "
 #: Readers of scenario files that are not YAML, by extension (``scenario.workbook`` adds ``.xlsx``).
 OTHER_FORMATS: dict[str, Callable[[Path, str], RawScenario]] = {}
 
@@ -192,6 +194,12 @@ class RawScenario:
             if found is not None:
                 return found
         return self.file
+
+    def folder_of(self, path: tuple[str, ...]) -> Path:
+        """The folder a relative path written at ``path`` is read from: its file's folder, or the
+        current folder for a value given on the command line (``--set roster.file=...``)."""
+        origin = self.origin_of(path)
+        return Path(".") if origin.startswith(SETTING_LABEL) else Path(origin).parent
 
     def origin_of_text(self, path: str) -> str:
         """Like :meth:`origin_of` for a dotted path such as ``rules.cells.nano.tiktok.lock``.

@@ -410,7 +410,7 @@ def _file_issues(shown: str, err: ValidationError) -> list[Issue]:
     return issues
 
 
-def apply_assumptions_from(scenario: Scenario, written_in: str) -> Scenario:
+def apply_assumptions_from(scenario: Scenario, written_in: str, folder: Path | None = None) -> Scenario:
     """The scenario with the calibrated layer of ``assumptions_from:`` filled in.
 
     Precedence, lowest first: built-in default, calibrated value, the scenario's own tier-wide,
@@ -426,8 +426,8 @@ def apply_assumptions_from(scenario: Scenario, written_in: str) -> Scenario:
     """
     written = scenario.assumptions_from or ""
     path = Path(written)
-    if not path.is_absolute():
-        path = Path(written_in).parent / path
+    if not path.is_absolute():  # relative to the file that names it (``folder``: the current one for --set)
+        path = (Path(written_in).parent if folder is None else folder) / path
     try:
         raw = read_scenario_yaml(path)
     except ScenarioError as err:
