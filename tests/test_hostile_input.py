@@ -330,8 +330,8 @@ def test_a_missing_creator_table_names_the_scenario_field_the_value_and_a_close_
     scenario = roster_folder(tmp_path)
     text = scenario.read_text(encoding="utf-8")
     for written, fix in (("creators/smal.csv", "Did you mean 'creators/small.csv'?"),
-                         ("elsewhere/roster.csv", "Check the path: it is read from the folder of the scenario file that "
-                          "names it (from the current folder when given with --set).")):
+                         ("elsewhere/roster.csv", "Check the path: it is read from the folder of the scenario file "
+                          "that names it (from the current folder when given with --set).")):
         scenario.write_text(text.replace("creators/small.csv", written), encoding="utf-8")
         for command in ("validate", "solve"):
             assert one_line(run([command, str(scenario)])) == (
