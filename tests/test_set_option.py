@@ -43,7 +43,7 @@ def test_every_command_that_reads_a_scenario_takes_set_with_the_files_own_one_li
     ("budget=-5", "--set budget=-5: budget: must not be negative (got -5). Use 0 or more, e.g. 'budget: 50000'."),
     ("budgt=5", "--set budgt=5: budgt: unknown key. Did you mean 'budget'?"),
     ("rules.tiers.micro.max_spend_share=2", "--set rules.tiers.micro.max_spend_share=2: "
-     "rules.tiers.micro.max_spend_share: must be at most 1 (got 2). Write it as a fraction: for 2%, write 0.02."),
+     "rules.tiers.micro.max_spend_share: must be at most 1 (got 2). Write it as a fraction of 1 (1 is 100%, the most it can be): for 2%, write 0.02."),
     ("rules.tiers.nanno.max_creators=2", "--set rules.tiers.nanno.max_creators=2: rules.tiers.nanno: not a tier "
      "of this scenario (got 'nanno'). Did you mean 'nano'?"),
     ("budget=", "--set budget=: budget: no value after '='. Write a value, e.g. --set budget=50000, or --set "

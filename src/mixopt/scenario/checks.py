@@ -160,7 +160,8 @@ def _check_values(c: _Ctx) -> None:
                 lo, hi, example = _RATE_LIMITS[name]
                 if not lo < base <= hi:
                     if hi == 1 and 1 < base <= 100:
-                        example = f"a fraction: for {base:g}%, write {_n(base / 100)}"
+                        example = (f"a fraction of 1 (1 is 100%, the most it can be): for {base:g}%, "
+                                   f"write {_n(base / 100)}")
                     c.add(path, f"must be above {lo:g} and at most {hi:g}", f"Write it as {example}", base)
             if name in ("pool", "max_posts") and (base != int(base) or base < 1):
                 c.add(path, "must be a whole number of at least 1", "Write a whole number, e.g. 3", base)

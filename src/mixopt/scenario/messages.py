@@ -68,7 +68,7 @@ _BLOCK_EXAMPLES: dict[type, str] = {
 }
 #: Fixed wording for fields with a closed set of choices.
 _CHOICE_FIXES = {
-    "maximize": "Choose one of reach, impressions, engagements, conversions, revenue, profit, value "
+    "maximize": "Choose one of reach, unique_reach, impressions, engagements, conversions, revenue, profit, value "
                 "(or column, in roster mode)",
     "minimize": "The only thing mixopt minimises is spend: write 'minimize: spend'",
     "engagement_rate_per": "Write 'followers' or 'views'",
@@ -121,6 +121,9 @@ def _number_fix(loc: tuple[Any, ...], value: Any, whole: bool) -> str:
             else:
                 if not _is_fraction(loc):
                     return f"Write an amount, not a percentage, e.g. '{field}: {example}'"
+                if share > 1:  # 120%: no share or rate is above the whole
+                    return (f"A share or rate cannot be above 100%: write it as a fraction of 1, e.g. "
+                            f"'{field}: {example}' for {float(example):.0%}")
                 return f"Write the percentage as a fraction without %, e.g. '{field}: {_plain(share)}'"
         if cleaned[-1:].lower() in ("k", "m") and cleaned[:-1]:
             try:
@@ -160,7 +163,8 @@ def _bound_problem_and_fix(kind: str, ctx: dict[str, Any], loc: tuple[Any, ...],
     limit = ctx.get("le", ctx.get("lt"))
     if limit == 1:
         if isinstance(value, (int, float)) and 1 < value <= 100:
-            return "must be at most 1", f"Write it as a fraction: for {value:g}%, write {_plain(value / 100)}"
+            return "must be at most 1", (f"Write it as a fraction of 1 (1 is 100%, the most it can be): for "
+                                         f"{value:g}%, write {_plain(value / 100)}")
         return "must be at most 1", f"Write it as a fraction, e.g. '{field}: {example}' for {float(example):.0%}"
     return f"must be at most {_plain(limit)}", f"Use {_plain(limit)} or less"
 
