@@ -37,10 +37,20 @@ class _Ctx:
         self.s = scenario
         self.raw = raw
         self.issues: list[Issue] = []
+        self.misspelt: dict[str, str] = {}  # built-in platform -> the scenario's near-miss of it
 
     def add(self, path: str, problem: str, fix: str, *value: object) -> None:
         origin = self.raw.origin_of_text(path) if self.raw else self.s.source_file
         self.issues.append(Issue(origin, path, problem, fix, *value))
+
+
+def _platform_hint(c: _Ctx, key: str, options: list[str]) -> str:
+    """Did-you-mean for a platform or cell key; when it names a built-in platform that the
+    scenario's ``platforms`` list misspells, the list is what to fix (never suggest the typo)."""
+    typo = c.misspelt.get(key.rpartition(".")[2])
+    if typo is not None:
+        return f"It is not in platforms, which lists '{typo}' instead: correct that name first"
+    return _suggest(key, options)
 
 
 def _suggest(name: str, options: list[str]) -> str:
@@ -114,6 +124,8 @@ def _check_missing_defaults(c: _Ctx) -> None:
         hint = f"Did you mean '{close[0]}'? If not," if close else f"Use one of {', '.join(platforms)}, or"
         c.add(f"platforms[{index}]", "mixopt has no built-in numbers for this platform",
               f"{hint} set {_list(names)} under 'assumptions: {{{platform}: ...}}'", platform)
+        if close and close[0] not in s.platforms:
+            c.misspelt[close[0]] = platform
         covered |= {key for key in missing if key[1] == platform}
     for tier in s.tier_names:
         names = _ordered({n for (t, _), ns in missing.items() if t == tier for n in ns})
@@ -292,7 +304,8 @@ def _check_rules(c: _Ctx) -> None:
         bands = getattr(rules, group)
         for key, band in bands.items():
             if key not in names:
-                c.add(f"rules.{group}.{key}", f"not a {label} of this scenario", _suggest(key, names), key)
+                c.add(f"rules.{group}.{key}", f"not a {label} of this scenario",
+                      _platform_hint(c, key, names) if group == "platforms" else _suggest(key, names), key)
                 continue
             _check_band(c, f"rules.{group}.{key}", band)
         total_min = sum(b.min_spend_share or 0 for b in bands.values())
@@ -306,7 +319,7 @@ def _check_rules(c: _Ctx) -> None:
     for key, rule in rules.cells.items():
         path = f"rules.cells.{key}"
         if key not in cells:
-            c.add(path, "not a tier.platform cell of this scenario", _suggest(key, cells), key)
+            c.add(path, "not a tier.platform cell of this scenario", _platform_hint(c, key, cells), key)
             continue
         others = (rule.min_creators, rule.max_creators, rule.min_if_used)
         if rule.lock is not None and any(v is not None for v in others):
@@ -332,7 +345,7 @@ def _check_baseline(c: _Ctx) -> None:
     for key, mix in s.baseline.items():
         path = f"baseline.{key}"
         if key not in cells:
-            c.add(path, "not a tier.platform cell of this scenario", _suggest(key, cells), key)
+            c.add(path, "not a tier.platform cell of this scenario", _platform_hint(c, key, cells), key)
             continue
         if mix.posts is not None and mix.posts < mix.creators:
             c.add(f"{path}.posts", f"is below the {mix.creators} creators (each creator posts at least once)",
