@@ -147,6 +147,20 @@ def test_a_folder_where_a_file_goes_stops_the_run_with_one_line_and_nothing_move
     assert _files(out) == before and verify_output_set(out) == [] and _leftovers(out) == []
 
 
+@pytest.mark.parametrize("command", ["solve", "sweep", "calibrate"])
+def test_an_out_that_is_a_file_stops_the_run_with_one_line_and_the_file_unchanged(tmp_path: Path, brief: str,
+                                                                                  command: str) -> None:
+    out = tmp_path / "results"
+    out.write_text("a planner's notes\n", encoding="utf-8")
+    args = {"solve": [brief], "sweep": [brief, "--budget", "1000:2000:1000"],
+            "calibrate": [brief]}[command]
+    result = _run(command, *args, "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == (f"{out}: --out: is a file, not a folder; mixopt writes a run's files into a folder. "
+                             "Choose another name, e.g. --out results/\n")
+    assert out.read_text(encoding="utf-8") == "a planner's notes\n"
+
+
 def test_another_programs_run_json_is_never_overwritten(tmp_path: Path, brief: str) -> None:
     out = tmp_path / "results"
     out.mkdir()

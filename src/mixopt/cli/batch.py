@@ -11,6 +11,7 @@ import click
 from mixopt.analysis.batch_run import BatchRun, Where
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     advance,
     commit_out,
     open_out,
@@ -104,7 +105,7 @@ def _summary(run: BatchRun, title: str, where_text: str, fields: tuple[str, ...]
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--grid", "grid_specs", multiple=True, metavar="PATH=SPEC", help=_GRID_HELP)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutFolder(),
               help="Write batch.csv, batch.parquet and batch.xlsx into this folder.")
 @click.option("--resume", is_flag=True,
               help="Keep the rows already in --out (matched by each point's scenario hash) and solve only the "

@@ -8,7 +8,7 @@ import click
 
 import mixopt
 from mixopt.cli.app import cli
-from mixopt.cli.common import check_out, planner_errors, write_or_fail, wrote_text
+from mixopt.cli.common import OutFolder, check_out, planner_errors, write_or_fail, wrote_text
 from mixopt.scenario.schema import Scenario
 
 
@@ -35,7 +35,7 @@ def load_results(paths: tuple[Path, ...], scenario: Scenario, columns: tuple[str
               help="Scenario whose tier bands, platforms and assumptions are the prior (default: the built-in "
                    "tiers, platforms and defaults).")
 @results_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutFolder(), required=True,
               help="Write calibrated.yaml, calibration.csv and calibration.xlsx into this folder.")
 def calibrate(results: tuple[Path, ...], scenario_path: Path | None, columns: tuple[str, ...], skip_bad_rows: bool,
               out_dir: Path) -> None:

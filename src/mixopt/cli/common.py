@@ -59,6 +59,21 @@ def cannot_write(path: Path, option: str, err: OSError) -> NoReturn:
     sys.exit(2)
 
 
+class OutFolder(click.Path):
+    """The ``--out`` folder: a file of that name gets the one line every other ``--out`` problem gets."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if Path(path).exists() and not Path(path).is_dir():
+            click.echo(f"{path}: --out: is a file, not a folder; mixopt writes a run's files into a folder. Choose "
+                       "another name, e.g. --out results/", err=True)
+            sys.exit(2)
+        return path
+
+
 @contextmanager
 def planner_errors() -> Iterator[None]:
     """Every error a planner can cause becomes its one-line message and exit code."""

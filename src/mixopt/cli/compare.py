@@ -11,6 +11,7 @@ import click
 from mixopt.api import no_plan_error, optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     check_settings,
     commit_out,
     diagnosis_lines,
@@ -89,7 +90,7 @@ def _compare_text(comparison: Any) -> str:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @set_option
 @solver_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write comparison.csv, comparison.json and comparison.xlsx into this folder, all together with "
                    "run.json.")
 @format_option

@@ -11,6 +11,7 @@ import mixopt
 from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     advance,
     commit_out,
     echo_run,
@@ -112,7 +113,7 @@ def _frontier_text(result: Any) -> str:
                                              "profit"]), default="conversions", show_default=True,
               help="The KPI maximised at each level of x.")
 @solver_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write frontier.csv, frontier.json, frontier.xlsx (with a chart) and frontier.png into this folder, "
                    "all together with run.json.")
 @format_option

@@ -11,6 +11,7 @@ import click
 from mixopt.api import solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     check_out,
     planner_errors,
     read_scenario,
@@ -62,7 +63,7 @@ def _seed(text: str) -> int:
 @click.option("--seed", "seed_text", default="0", show_default=True, metavar="SEED",
               help="Random seed (the same seed repeats the report exactly).")
 @set_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write pilot.json, pilot_plan.csv, pilot_plan.json (for review) and pilot_worlds.csv into this folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on standard output.")

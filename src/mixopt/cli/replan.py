@@ -11,6 +11,7 @@ import click
 from mixopt.api import marginal_values, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     commit_out,
     format_option,
     open_out,
@@ -78,7 +79,7 @@ def _no_plan(plan: RosterPlan, what: str) -> MixoptError | None:
               help="CSV or XLSX with an 'id' column: the creators who signed (kept in the plan).")
 @click.option("--declined", "declined_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV or XLSX with an 'id' column: the creators who declined (left out).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write plan.csv, plan.json, plan.xlsx, reserves.csv and changes.csv into this folder, all "
                    "together with run.json.")
 @format_option

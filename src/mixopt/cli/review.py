@@ -10,7 +10,7 @@ import click
 import mixopt
 from mixopt.cli.app import cli
 from mixopt.cli.calibrate import load_results, results_options
-from mixopt.cli.common import check_out, planner_errors, write_or_fail, wrote_text
+from mixopt.cli.common import OutFolder, check_out, planner_errors, write_or_fail, wrote_text
 from mixopt.scenario.schema import Scenario
 
 
@@ -31,7 +31,7 @@ def _scenario_for(plan: dict[str, Any], given: Path | None) -> Scenario:
               help="Scenario whose tier bands and platforms read the results (default: the plan's scenario file "
                    "when it is still there, else the built-in tiers and platforms).")
 @results_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OutFolder(), required=True,
               help="Write review.csv, review_flags.csv and review.xlsx into this folder.")
 def review(plan_file: Path, results: tuple[Path, ...], scenario_path: Path | None, columns: tuple[str, ...],
            skip_bad_rows: bool, out_dir: Path) -> None:

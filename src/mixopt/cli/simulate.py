@@ -11,6 +11,7 @@ from mixopt.analysis.simulate import SimulationResult
 from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     checked_roster_plan,
     commit_out,
     format_option,
@@ -48,7 +49,7 @@ from mixopt.tier.plan import Plan
               help="Draw the samples on this Dask cluster, split in chunks with their own seeds: the same figures "
                    "as this machine gives.")
 @solver_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write simulation.csv, simulation.json and the plan files (plan.csv, plan.json, plan.xlsx, and "
                    "reserves.csv for a roster; safe_plan.csv and safe_plan.json with --safe) into this folder.")
 @format_option

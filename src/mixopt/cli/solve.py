@@ -14,6 +14,7 @@ from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     COMMAND_LINE,
+    OutFolder,
     cannot_write,
     checked_roster_plan,
     commit_out,
@@ -47,7 +48,7 @@ def _simulation_entries(plan: Plan, samples: int, seed: int) -> list[tuple[str, 
 @scenario_argument
 @set_option
 @solver_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write plan.csv, plan.json and plan.xlsx into this folder (relaxed.yaml when no plan exists), "
                    "all together with run.json.")
 @format_option

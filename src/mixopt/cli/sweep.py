@@ -11,6 +11,7 @@ import click
 from mixopt.api import solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
+    OutFolder,
     advance,
     commit_out,
     echo_run,
@@ -136,7 +137,7 @@ def _sweep_text(result: Any) -> str:
 @click.option("--preview", is_flag=True,
               help="Only the LP relaxation: a fast bound on the curve, labelled as a preview, not a plan.")
 @solver_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OutFolder(), default=None,
               help="Write sweep.csv, sweep.json, sweep.xlsx (with charts) and sweep.png into this folder, all "
                    "together with run.json.")
 @format_option
