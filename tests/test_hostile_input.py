@@ -252,6 +252,23 @@ def test_a_base_that_is_yaml_but_not_a_scenario_is_never_quoted(in_tmp: Path) ->
         assert result.exit_code == 1 and SECRET not in result.output and "Traceback" not in result.output
 
 
+def test_a_file_of_key_lines_that_is_not_a_scenario_is_refused_without_quoting_a_key(in_tmp: Path) -> None:
+    """An account list (every line a key ending in ':') read as the scenario, a base or a calibration."""
+    tmp_path = in_tmp
+    (tmp_path / "shadow.yaml").write_text(f"root:$6${SECRET}:20228:0:99999:7:::\nbin:*:20228:0:99999:7:::\n",
+                                          encoding="utf-8")
+    (tmp_path / "calibrated.yaml").write_text(f"root:$6${SECRET}:20228:0:99999:7:::\n", encoding="utf-8")
+    (tmp_path / "uses.yaml").write_text("budget: 1000\nobjective: {maximize: reach}\nassumptions_from: "
+                                        "calibrated.yaml\n", encoding="utf-8")
+    refused = "(file): is not a scenario file: no top-level key is a scenario field (its lines are not shown)."
+    assert one_line(run(["validate", "shadow.yaml"])) == f"shadow.yaml: {refused} Give the path of a scenario .yaml file."
+    child = run(["validate", str(_child(tmp_path, "shadow.yaml"))])
+    assert child.exit_code == 1 and SECRET not in child.output and "Traceback" not in child.output
+    assert f"shadow.yaml: {refused}" in child.output
+    calibration = one_line(run(["validate", "uses.yaml"]))
+    assert SECRET not in calibration and "is not a calibration file" in calibration
+
+
 def test_a_shared_base_in_a_sibling_folder_is_allowed(tmp_path: Path) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "plans").mkdir()

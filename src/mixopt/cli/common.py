@@ -331,7 +331,7 @@ def relaxed_text(scenario: Scenario, found: Any, target: Path, settings: Sequenc
     import yaml
 
     from mixopt.analysis.diagnose import relaxed_yaml
-    from mixopt.scenario.load import apply_settings, parse_settings
+    from mixopt.scenario.load import apply_settings, parse_settings, scenario_keys
     from mixopt.scenario.reading import YAML_SUFFIXES, read_scenario_yaml
 
     text = relaxed_yaml(scenario, found, target)
@@ -347,7 +347,7 @@ def relaxed_text(scenario: Scenario, found: Any, target: Path, settings: Sequenc
         head = {"extends": body["extends"], "name": body["name"]}
         merged = {**head, **_merged(_nested([(p.keys, p.value) for p in parsed]), change)}
     else:
-        raw = read_scenario_yaml(source, strict=False)
+        raw = read_scenario_yaml(source, strict=False, fields=scenario_keys())
         raw = apply_settings(raw, parsed) if parsed else raw
         data = {k: v for k, v in raw.data.items() if k != "extends"}
         folder = Path(target).resolve().parent

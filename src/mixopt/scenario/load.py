@@ -143,6 +143,16 @@ def scenario_from_dict(data: dict[str, Any], file: str = "(python)") -> Scenario
     return scenario_from_raw(RawScenario(data=dict(data), origins={}, file=file, content_hash=digest))
 
 
+def scenario_keys() -> list[str]:
+    """What the top level of a scenario file may hold: its fields, and the tier, platform and cell
+    names a planner may write there by mistake (each gets its own fix); a file with none of them
+    (or a near miss) is not a scenario."""
+    from mixopt.scenario.defaults import known_platforms, known_tiers
+
+    tiers, platforms = list(known_tiers()), list(known_platforms())
+    return [*Scenario.model_fields, *tiers, *platforms, *(f"{t}.{p}" for t in tiers for p in platforms)]
+
+
 def load_scenario(path: str | Path, settings: Sequence[str] = ()) -> Scenario:
     """Read, merge (``extends:``) and validate a scenario file.
 
@@ -162,7 +172,7 @@ def load_scenario(path: str | Path, settings: Sequence[str] = ()) -> Scenario:
     >>> s.budget  # doctest: +SKIP
     1000.0
     """
-    raw = read_scenario_yaml(path, strict=False)
+    raw = read_scenario_yaml(path, strict=False, fields=scenario_keys())
     if settings:
         raw = apply_settings(raw, parse_settings(settings))
     return scenario_from_raw(raw)
@@ -171,7 +181,7 @@ def load_scenario(path: str | Path, settings: Sequence[str] = ()) -> Scenario:
 def read_scenario(path: str | Path) -> tuple[RawScenario, Scenario]:
     """The merged plain data (``extends:`` resolved) and the validated scenario of a YAML file or a
     scenario workbook (``.xlsx``, whose problems name their sheet and cell: ``Rules!C4: ...``)."""
-    raw = read_scenario_yaml(path, strict=False)
+    raw = read_scenario_yaml(path, strict=False, fields=scenario_keys())
     return raw, scenario_from_raw(raw)
 
 

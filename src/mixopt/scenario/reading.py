@@ -14,18 +14,25 @@ opened without blocking; the size, path and YAML limits below; only plain tags; 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-import os
 import re
-import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 
 from mixopt.errors import Issue, ScenarioError
+from mixopt.scenario.input_files import (  # noqa: F401  (re-exported: readers of tables use them)
+    MAX_NAME_CHARS,
+    MAX_PATH_CHARS,
+    InputFileError,
+    byte_limit,
+    open_input_file,
+    path_problem,
+)
 
 __all__ = ["RawScenario", "read_scenario_yaml", "InputFileError", "open_input_file", "byte_limit", "path_problem"]
 
@@ -45,7 +52,6 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 DEFAULT_MAX_SCENARIO_BYTES = 2_000_000  # bytes per scenario file (a real one has a few thousand)
 SCENARIO_LIMIT_VARIABLE = "MIXOPT_MAX_SCENARIO_BYTES"  # the environment variable that changes it
-MAX_PATH_CHARS, MAX_NAME_CHARS = 4096, 255  # a whole path, and one folder or file name in it
 MAX_YAML_NODES = 100_000  # values in one file once '*' aliases are expanded
 MAX_YAML_ALIASES = 1_000  # '*' alias uses in one file
 MAX_YAML_DEPTH = 50  # nesting levels of lists and mappings (a scenario needs about five)
@@ -55,92 +61,6 @@ YAML_SUFFIXES = (".yaml", ".yml")  # what a base named by 'extends:' must end wi
 #: Explicit tags a scenario may use: the plain YAML types.
 _PLAIN_TAGS = frozenset({None, "!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null",
                                                                            "seq", "map")})
-
-
-class InputFileError(Exception):
-    """An input file mixopt refuses to read; ``reason`` (path, missing, folder, special, too_big or
-    unreadable) lets a caller word the common cases its own way."""
-
-    def __init__(self, reason: str, problem: str, fix: str) -> None:
-        super().__init__(problem)
-        self.reason = reason
-        self.problem = problem
-        self.fix = fix
-
-
-def byte_limit(variable: str, default: int) -> int:
-    """A size limit in bytes: ``default``, or the whole number the environment ``variable`` holds.
-
-    Raises
-    ------
-    ScenarioError
-        When the variable is set to something other than a positive whole number.
-    """
-    text = os.environ.get(variable)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = int(text.strip().replace(",", "").replace("_", ""))
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ScenarioError([Issue("(environment)", variable, "must be a positive whole number of bytes",
-                                   f"Set it to e.g. {default} or unset it", text)])
-    return value
-
-
-def path_problem(text: str) -> str | None:
-    """Why a path cannot be a file name (a NUL character, too long), or None."""
-    if "\x00" in text:
-        return "the path contains a NUL character"
-    if len(text) > MAX_PATH_CHARS:
-        return f"the path is longer than {MAX_PATH_CHARS:,} characters"
-    if any(len(part) > MAX_NAME_CHARS for part in re.split(r"[\\/]", text)):
-        return f"a folder or file name in the path is longer than {MAX_NAME_CHARS} characters"
-    return None
-
-
-def open_input_file(path: Path, limit_bytes: int, limit_variable: str, kind: str) -> BinaryIO:
-    """Open a regular file of at most ``limit_bytes`` for binary reading, without ever blocking.
-
-    The file is opened non-blocking (a pipe with no writer cannot hang the run) and checked
-    on the open handle, so a folder, device, pipe or socket is refused before anything is read.
-
-    Raises
-    ------
-    InputFileError
-        With the reason, the problem and the fix, in words about a ``kind`` ("scenario file").
-    """
-    problem = path_problem(str(path))
-    if problem is not None:
-        raise InputFileError("path", problem, "Check the path and the file name")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise InputFileError("missing", "file not found", "Check the path and the file name") from None
-    except IsADirectoryError:
-        raise InputFileError("folder", "is a folder, not a file", f"Give the path of a {kind}") from None
-    except OSError as err:
-        raise InputFileError("unreadable", f"cannot read the file ({err.strerror or type(err).__name__})",
-                             "Check that the file can be read") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputFileError("folder", "is a folder, not a file", f"Give the path of a {kind}")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputFileError("special", "is not a regular file (it is a device, pipe or socket)",
-                                 f"Give the path of a {kind} saved on disk")
-        if info.st_size > limit_bytes:
-            raise InputFileError("too_big", f"is {info.st_size:,} bytes, over the {limit_bytes:,}-byte limit for a "
-                                 f"{kind}", f"Check that this is the right file, or raise the limit with "
-                                 f"{limit_variable}={info.st_size}")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _read_limited(path: Path, shown: str) -> bytes:
@@ -555,12 +475,15 @@ def _base_issue(data: dict[str, Any], current: Path, shown: str) -> tuple[Path |
     return nxt, None
 
 
-def read_scenario_yaml(path: str | Path, *, strict: bool = True) -> RawScenario:
+def read_scenario_yaml(path: str | Path, *, strict: bool = True, fields: Collection[str] | None = None,
+                       kind: str = "scenario") -> RawScenario:
     """Read a scenario file, following ``extends:`` chains, into merged plain data.
 
     With ``strict=False`` problems that still let the files be read (duplicate keys, a
     missing or looping base) are returned in ``RawScenario.issues`` with the data that
     could be read, so that the caller can report them together with everything else.
+    ``fields``: the top-level keys a file of this ``kind`` holds; a file none of whose keys is
+    one of them, or close to one, is not such a file and is refused without quoting its keys.
 
     Raises
     ------
@@ -604,6 +527,13 @@ def read_scenario_yaml(path: str | Path, *, strict: bool = True) -> RawScenario:
                 raise
             issues.extend(err.issues)
             break
+        if fields is not None and not _holds_a_field(data, fields):
+            refused = Issue(shown, "(file)", f"is not a {kind} file: no top-level key is a {kind} field (its "
+                            "lines are not shown)", f"Give the path of a {kind} .yaml file")
+            if not datas:
+                raise ScenarioError([refused])
+            issues.append(refused)
+            break
         issues.extend(file_issues)
         digest.update(content)
         datas.append((data, shown))
@@ -620,6 +550,13 @@ def read_scenario_yaml(path: str | Path, *, strict: bool = True) -> RawScenario:
     return RawScenario(
         data=merged, origins=origins, file=shown_first, content_hash=digest.hexdigest(), issues=tuple(issues)
     )
+
+
+def _holds_a_field(data: dict[Any, Any], fields: Collection[str]) -> bool:
+    """True when some top-level key is a field (or ``extends``), or close enough to be a typo of one."""
+    names = [*fields, "extends"]
+    keys = [k for k in data if isinstance(k, str)]
+    return not data or any(k in names or difflib.get_close_matches(k, names, n=1, cutoff=0.6) for k in keys)
 
 
 def _quoted_path(text: str) -> str:

@@ -429,7 +429,7 @@ def apply_assumptions_from(scenario: Scenario, written_in: str, folder: Path | N
     if not path.is_absolute():  # relative to the file that names it (``folder``: the current one for --set)
         path = (Path(written_in).parent if folder is None else folder) / path
     try:
-        raw = read_scenario_yaml(path)
+        raw = read_scenario_yaml(path, fields=list(AssumptionsFile.model_fields), kind="calibration")
     except ScenarioError as err:
         raise ScenarioError([Issue(written_in, "assumptions_from", f"cannot be read: {err.issues[0].problem}",
                                    "Give the path of a calibrated.yaml written by 'mixopt calibrate' (relative to "
