@@ -96,6 +96,31 @@ def test_exit_2_for_a_usage_error(runner: CliRunner, good: Path, args: list[str]
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["solve", "SCENARIO", "--mip-gap", "150%"], "(command line): --mip-gap: must be a share of at least 0 and at most "
+     "1, as a fraction of 1 or a percentage (got '150%'). Write e.g. --mip-gap 0.01 or --mip-gap 1%. See 'mixopt solve "
+     "--help' for the options."),
+    (["solve", "SCENARIO", "--time-limit", "0"], "(command line): --time-limit: must be a number of seconds above 0 "
+     "(got '0'). Write e.g. --time-limit 60, or leave it out to wait for the best plan. See 'mixopt solve --help' for "
+     "the options."),
+    (["simulate", "SCENARIO", "--safe", "100%"], "(command line): --safe: must be a share of at least 0.5 and below 1, "
+     "as a fraction of 1 or a percentage (got '100%'). Write e.g. --safe 0.9 or --safe 90%. See 'mixopt simulate "
+     "--help' for the options."),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_a_share_or_time_limit_out_of_range_says_its_range_and_an_example(runner: CliRunner, good: Path,
+                                                                          args: list[str], line: str) -> None:
+    result = runner.invoke(cli, [str(good) if a == "SCENARIO" else a for a in args], catch_exceptions=False)
+    assert result.exit_code == 2 and result.stderr == line + "\n"
+
+
+def test_a_gap_written_as_a_percentage_is_the_same_gap(runner: CliRunner, good: Path) -> None:
+    as_percent = runner.invoke(cli, ["solve", str(good), "--mip-gap", "5%", "--format", "json", "--no-explain"],
+                               catch_exceptions=False)
+    as_fraction = runner.invoke(cli, ["solve", str(good), "--mip-gap", "0.05", "--format", "json", "--no-explain"],
+                                catch_exceptions=False)
+    assert as_percent.exit_code == 0 and as_percent.stdout == as_fraction.stdout
+
+
 def test_exit_2_when_a_scenario_argument_is_a_folder(runner: CliRunner, tmp_path: Path) -> None:
     result = _solve(runner, str(tmp_path))
     assert result.exit_code == 2

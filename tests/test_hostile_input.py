@@ -269,6 +269,26 @@ def test_a_file_of_key_lines_that_is_not_a_scenario_is_refused_without_quoting_a
     assert SECRET not in calibration and "is not a calibration file" in calibration
 
 
+def test_control_characters_in_keys_values_and_file_names_are_shown_as_escapes(in_tmp: Path) -> None:
+    """Quoted YAML keys may hold ESC or NUL: an error line shows them as escapes, never raw."""
+    (in_tmp / "keys.yaml").write_text('budget: 1000\n"bud\\eget": 5\n"a\\0b": 3\nplatforms: {"x\\ey": 1}\n',
+                                      encoding="utf-8")
+    result = run(["validate", "keys.yaml"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert "keys.yaml: bud\\x1bget: unknown key. Did you mean 'budget'?" in lines
+    assert any(line.startswith("keys.yaml: a\\x00b: unknown key.") for line in lines)
+    assert any(line.startswith("keys.yaml: platforms: must be a list (got {x\\x1by: 1})") for line in lines)
+    name = "odd\x1bname.yaml"
+    (in_tmp / name).write_text("budget: 1000\n", encoding="utf-8")
+    ok = run(["validate", name])
+    assert ok.exit_code == 0 and ok.output.startswith("odd\\x1bname.yaml: ok (")
+    missing = run(["validate", "gone\x1b.yaml"])
+    assert missing.exit_code == 1 and missing.output.startswith("gone\\x1b.yaml: ")
+    for output in (result.output, ok.output, missing.output):
+        assert "\x1b" not in output and "\x00" not in output
+
+
 def test_a_shared_base_in_a_sibling_folder_is_allowed(tmp_path: Path) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "plans").mkdir()

@@ -6,8 +6,10 @@ so a planner can find the line in the scenario file and knows what to change.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Issue",
@@ -16,7 +18,28 @@ __all__ = [
     "InfeasibleError",
     "SolverError",
     "format_value",
+    "printable",
 ]
+
+
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: Any) -> str:
+    """``text`` for a terminal: control, format (bidirectional overrides, zero-width) and line- or
+    paragraph-separator characters shown as escapes, never raw."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_escape(ch) if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
+                   else ch for ch in text)
 
 
 def format_value(value: object) -> str:
@@ -55,7 +78,8 @@ class Issue:
     def __str__(self) -> str:
         got = "" if self.value is _MISSING else f" (got {format_value(self.value)})"
         fix = self.fix if self.fix.endswith(("?", "!")) else self.fix.rstrip(".") + "." if self.fix else ""
-        return f"{self.file}: {self.path}: {self.problem}{got}. {fix}".rstrip()
+        # a key, path or file name may hold control characters: shown as escapes, never raw
+        return printable(f"{self.file}: {self.path}: {self.problem}{got}. {fix}".rstrip())
 
     @property
     def has_value(self) -> bool:

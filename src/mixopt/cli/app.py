@@ -83,7 +83,8 @@ def _usage_line(err: click.UsageError, command: str = "mixopt") -> NoReturn:
         where, problem = err.param.get_error_hint(err.ctx).strip("'") if err.ctx else str(err.param.name), "is missing"
     elif isinstance(err, click.BadParameter) and err.param is not None:
         hint = err.param.get_error_hint(err.ctx) if err.ctx else str(err.param.name)
-        where, problem = hint.split(" / ")[0].strip("'"), _one_line(err.message).rstrip(".")
+        message, _, fix = _one_line(err.message).partition(". ")  # a parameter type's own fix follows ". "
+        where, problem, extra = hint.split(" / ")[0].strip("'"), message.rstrip("."), [fix] if fix else []
     elif isinstance(err, click.NoSuchOption):
         where, problem = err.option_name, "no such option"
         extra = [f"Did you mean {' or '.join(sorted(err.possibilities))}?"] if err.possibilities else []

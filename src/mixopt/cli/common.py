@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import math
 import os
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from mixopt.api import no_plan_error
-from mixopt.errors import Issue, MixoptError, ScenarioError, SolverError
+from mixopt.errors import Issue, MixoptError, ScenarioError, SolverError, printable
 from mixopt.outputs.files import write_text
 from mixopt.outputs.output_set import OutputSet, OutputSetError
 from mixopt.roster.plan import RosterPlan
@@ -43,7 +44,7 @@ def _exit_code(err: MixoptError) -> int:
 
 
 def fail(err: MixoptError) -> NoReturn:
-    click.echo(str(err), err=True)
+    click.echo("\n".join(printable(line) for line in str(err).split("\n")), err=True)  # one line each, no raw control
     sys.exit(_exit_code(err))
 
 
@@ -72,6 +73,48 @@ class OutFolder(click.Path):
                        "another name, e.g. --out results/", err=True)
             sys.exit(2)
         return path
+
+
+class Share(click.ParamType):
+    """A share on the command line: a fraction of 1 (``0.05``) or a percentage (``5%``), within its range."""
+
+    name = "share"
+
+    def __init__(self, low: float, high: float, *, high_open: bool = False, example: str) -> None:
+        self.low, self.high, self.high_open, self.example = low, high, high_open, example
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = math.nan
+        above = share >= self.high if self.high_open else share > self.high
+        if not math.isfinite(share) or share < self.low or above:
+            top = f"below {self.high:g}" if self.high_open else f"at most {self.high:g}"
+            self.fail(f"must be a share of at least {self.low:g} and {top}, as a fraction of 1 or a percentage (got "
+                      f"{text!r}). Write e.g. {self.example}.", param, ctx)
+        return share
+
+
+class Seconds(click.ParamType):
+    """A time limit in seconds: a number above 0."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            self.fail(f"must be a number of seconds above 0 (got {str(value)!r}). Write e.g. --time-limit 60, or "
+                      "leave it out to wait for the best plan.", param, ctx)
+        return seconds
 
 
 @contextmanager
@@ -456,10 +499,10 @@ def no_plan(plan: Plan | RosterPlan, options: SolverOptions, out_dir: Path | Out
 
 
 def solver_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
-                     help="Accept a plan within this relative gap of the optimum (default: 0, exact, for tier "
-                          "scenarios; roster.mip_gap for roster scenarios).")(f)
-    f = click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
+    f = click.option("--mip-gap", type=Share(0, 1, example="--mip-gap 0.01 or --mip-gap 1%"), default=None,
+                     help="Accept a plan within this relative gap of the optimum, e.g. 0.01 or 1% (default: 0, "
+                          "exact, for tier scenarios; roster.mip_gap for roster scenarios).")(f)
+    f = click.option("--time-limit", "time_limit_s", type=Seconds(), default=None,
                      help="Stop each solve after this many seconds and keep the best plan found.")(f)
     f = click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
                      help="Solver (default: the scenario's, else highs).")(f)

@@ -10,7 +10,7 @@ import click
 
 from mixopt.cli.app import cli
 from mixopt.cli.common import check_settings, read_scenario, set_option
-from mixopt.errors import MixoptError, ScenarioError
+from mixopt.errors import MixoptError, ScenarioError, printable
 from mixopt.scenario.defaults import known_platforms, known_tiers
 
 
@@ -52,7 +52,7 @@ def validate(scenarios: tuple[Path, ...], settings: tuple[str, ...]) -> None:
                 continue
             size = f"{len(roster):,} creators" + (f", {roster.skipped_rows:,} bad rows skipped"
                                                   if roster.skipped_rows else "")
-        click.echo(f"{s.source_file}: ok ({size}, goal: {goal}{budget})")
+        click.echo(f"{printable(s.source_file)}: ok ({size}, goal: {goal}{budget})")
     sys.exit(1 if failed else 0)
 
 

@@ -12,6 +12,8 @@ from mixopt.api import marginal_values, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     OutFolder,
+    Seconds,
+    Share,
     commit_out,
     format_option,
     open_out,
@@ -83,10 +85,11 @@ def _no_plan(plan: RosterPlan, what: str) -> MixoptError | None:
               help="Write plan.csv, plan.json, plan.xlsx, reserves.csv and changes.csv into this folder, all "
                    "together with run.json.")
 @format_option
-@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", "time_limit_s", type=Seconds(), default=None,
               help="Stop each solve after this many seconds and keep the best plan found.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
-              help="Accept plans within this relative gap of the optimum (default: the scenario's roster.mip_gap).")
+@click.option("--mip-gap", type=Share(0, 1, example="--mip-gap 0.01 or --mip-gap 1%"), default=None,
+              help="Accept plans within this relative gap of the optimum, e.g. 0.01 or 1% (default: the "
+                   "scenario's roster.mip_gap).")
 @click.option("--no-explain", is_flag=True, help="Skip the marginal values of the re-plan's binding rules (faster).")
 def replan(scenario: Path, settings: tuple[str, ...], signed_file: Path | None, declined_file: Path | None, out_dir: Path | None, fmt: str,
            time_limit_s: float | None, mip_gap: float | None, no_explain: bool) -> None:

@@ -12,6 +12,7 @@ from mixopt.api import optimize, solver_options_for
 from mixopt.cli.app import cli
 from mixopt.cli.common import (
     OutFolder,
+    Share,
     checked_roster_plan,
     commit_out,
     format_option,
@@ -42,7 +43,8 @@ from mixopt.tier.plan import Plan
               help="Joint draws of every assumption from its low / base / high range.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed (recorded; the same seed repeats the figures exactly).")
-@click.option("--safe", "confidence", type=click.FloatRange(0.5, 1, max_open=True), default=None, metavar="CONFIDENCE",
+@click.option("--safe", "confidence", type=Share(0.5, 1, high_open=True, example="--safe 0.9 or --safe 90%"), default=None,
+              metavar="CONFIDENCE",
               help="Also show the risk-aware plan, e.g. --safe 0.9: its targets and budget hold on average over "
                    "the worst (1 - CONFIDENCE) share of draws (CVaR), beside the expected-value plan.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import io
 import math
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from mixopt.errors import printable
 
 __all__ = ["CSV_TRIGGERS", "csv_text", "csv_header", "csv_line", "printable", "printable_frame", "frame_csv", "is_count_column",
            "COUNT_COLUMNS"]
@@ -46,26 +47,6 @@ def csv_text(value: str) -> str:
 def csv_header(names: Iterable[Any]) -> list[str]:
     """Column names for a CSV header row, neutralised like text cells."""
     return [csv_text(str(n)) for n in names]
-
-
-_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def _escape(ch: str) -> str:
-    if ch in _ESCAPES:
-        return _ESCAPES[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def printable(text: Any) -> str:
-    """``text`` for a terminal: control, format (bidirectional overrides, zero-width) and line- or
-    paragraph-separator characters shown as escapes, never raw."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(_escape(ch) if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
-                   else ch for ch in text)
 
 
 def printable_frame(frame: pd.DataFrame) -> pd.DataFrame:
