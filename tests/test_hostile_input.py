@@ -103,6 +103,10 @@ def with_table(scenario: Path, table_bytes: bytes, name: str = "odd.csv") -> Pat
 # ----------------------------------------------------------------------------- YAML that is hostile
 
 
+_TAG = ("uses a YAML tag (a word beginning with '!'), which scenario files do not allow. Remove the tag and "
+        "write a plain value.")
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("name: x\x07\nbudget: 100\n", "line 1: a control character (#x0007) is not allowed. Delete it (most editors do "
                                    "not show it)."),
@@ -114,10 +118,9 @@ def with_table(scenario: Path, table_bytes: bytes, name: str = "odd.csv") -> Pat
                                 "a plain value."),
     ("budget: !!bool maybe\n", "line 1: the value is not true or false, as its '!!' tag says. Remove the tag and "
                                "write a plain value."),
-    ("name: x\nbudget: !!binary aGVsbG8=\n", "line 2: uses a '!!' tag, which scenario files do not allow. Remove the "
-                                             "tag and write a plain value."),
-    ("platforms: !!set {tiktok}\n", "line 1: uses a '!!' tag, which scenario files do not allow. Remove the tag and "
-                                    "write a plain value."),
+    ("name: x\nbudget: !!binary aGVsbG8=\n", f"line 2: {_TAG}"),
+    ("platforms: !!set {tiktok}\n", f"line 1: {_TAG}"),
+    ("budget: !custom 1000\n", f"line 1: {_TAG}"),
     ("name: 2024-13-45\n", "line 1: the value looks like a date but is not one. Put the text in quotes, or write "
                            "dates as YYYY-MM-DD."),
     ("budget: " + "9" * 5000 + "\n", "line 1: a number has more than 100 digits. Write a plain number such as 50000."),
@@ -129,7 +132,7 @@ def with_table(scenario: Path, table_bytes: bytes, name: str = "odd.csv") -> Pat
                         "using '*' inside its own '&' anchor."),
     ("a: *" + "n" * 300 + "\n", "line 1: is not valid YAML: found undefined alias '...'. Define the '&anchor' before "
                                 "using '*anchor', or write the value out."),
-], ids=["bell", "nul", "int-tag", "float-tag", "bool-tag", "binary-tag", "set-tag", "bad-date", "long-number",
+], ids=["bell", "nul", "int-tag", "float-tag", "bool-tag", "binary-tag", "set-tag", "custom-tag", "bad-date", "long-number",
         "long-hex", "deep", "anchor-twice", "alias-cycle", "long-alias"])
 def test_hostile_yaml_gets_one_line_and_exit_1(text: str, expected: str, tmp_path: Path) -> None:
     path = tmp_path / "hostile.yaml"

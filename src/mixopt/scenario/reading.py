@@ -162,7 +162,8 @@ def _line(mark: Any) -> str:
     return f"line {mark.line + 1}" if mark is not None else "(file)"
 
 
-_TAG_ISSUE = ("uses a '!!' tag, which scenario files do not allow", "Remove the tag and write a plain value")
+_TAG_ISSUE = ("uses a YAML tag (a word beginning with '!'), which scenario files do not allow",
+              "Remove the tag and write a plain value")
 
 
 def _guarded(kind: str, construct: Callable[[Any, yaml.Node], Any]) -> Callable[[Any, yaml.Node], Any]:
