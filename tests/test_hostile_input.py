@@ -464,7 +464,8 @@ NUMBERS = ["1e400", "-1e400", ".nan", ".inf", "-.inf", "9" * 5000, "9" * 99, "0x
            "1_000_000_000_000_000_000", "-0", "1e-300", "12x", "1,000", "50%", "2024-13-45", "2024-02-29", "1:30",
            "0o777", "+5", "-5", "3.5", "0", "1e15", "-1", "4.4e38"]
 VALUES = ["[1, 2]", "{a: 1}", "'text'", "null", "true", "~", "[]", "{}", "", "[[[[]]]]", "'" + "x" * 10_000 + "'",
-          "*undefined", "&a", "|\n  block", ">", "@", "`", "%", "'unclosed", "[unclosed", "{x: [1, {y: *z}]}"]
+          "*undefined", "&a", "|\n  block", ">", "@", "`", "%", "'unclosed", "[unclosed", "{x: [1, {y: *z}]}",
+          '"\\ud800"', '"a\\udfffb"', '"\\x00"', '"\\u202e"', '"\\U0001F600"', '"\\e[31m"']
 EXTENDS = ["/dev/zero", "/dev/null", "/dev/stdin", "/proc/self/environ", "fifo.yaml", "folder.yaml", "missing.yaml",
            "scenario.yaml", "secret.txt", "secret.yaml", "../shared/base.yaml", "base.yaml", "'" + "a" * 300 + ".yaml'",
            "'" + "x/" * 2100 + "'", '"a\\0b.yaml"', "''", "[a.yaml]", "{a: 1}", "~", "123", "/", ".", "..",

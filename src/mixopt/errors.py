@@ -42,6 +42,13 @@ def printable(text: Any) -> str:
                    else ch for ch in text)
 
 
+def undecodable(text: str) -> bool:
+    """True when ``text`` came from bytes that are not text in this system's encoding (a file name or a
+    command-line argument that is not UTF-8): Python keeps such bytes as lone surrogates, which no file
+    can be written with."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
 def format_value(value: object) -> str:
     """Show a planner's value the way they wrote it (text quoted, numbers plain, one line)."""
     if isinstance(value, bool):

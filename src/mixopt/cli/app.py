@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from mixopt.cli.common import ARGUMENTS_KEY, COMMAND_LINE, CONTEXT_SETTINGS, fail
-from mixopt.errors import Issue, MixoptError, ScenarioError
+from mixopt.errors import Issue, MixoptError, ScenarioError, undecodable
 from mixopt.version import mixopt_version
 
 __all__ = ["cli", "ARGUMENTS_KEY", "INTERNAL_ERROR_EXIT", "LOG_DIR_VARIABLE", "write_error_log"]
@@ -100,6 +100,10 @@ class _GuardedGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[ARGUMENTS_KEY] = tuple(args)  # as typed, for the manifest of an output folder
+        for arg in args:  # bytes the terminal's encoding cannot read arrive as lone surrogates
+            if undecodable(arg):
+                fail(ScenarioError([Issue(COMMAND_LINE, arg, "holds bytes that are not UTF-8 text (shown as \\udcXX)",
+                                          "Rename the file, or type the value again as plain text")]))
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as err:

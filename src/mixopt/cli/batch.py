@@ -24,7 +24,7 @@ from mixopt.cli.common import (
     usage_error,
 )
 from mixopt.cli.text import num, value_text
-from mixopt.errors import Issue, ScenarioError
+from mixopt.errors import Issue, ScenarioError, undecodable
 
 _GRID_HELP = ("A field and its values, PATH=START:STOP:STEP or PATH=A,B,C (as in 'mixopt sweep'), e.g. "
               "--grid budget=10000:60000:5000. Repeat for a grid: the points are every combination, the first "
@@ -56,6 +56,9 @@ def _scenario_files(given: tuple[Path, ...]) -> list[Path]:
             if not found:
                 usage_error("SCENARIO", "this folder holds no .yaml scenario", "Name scenario files or a folder of "
                                                                                 "them", str(path))
+            for name in (p for p in found if undecodable(str(p))):
+                usage_error("SCENARIO", "this folder holds a .yaml file whose name is not UTF-8 text (shown as "
+                            "\\udcXX)", "Rename the file, or name the scenario files to solve", str(name))
             files += found
         elif path.exists():
             files.append(path)

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 import pyarrow as pa
 
-from mixopt.errors import Issue, ScenarioError
+from mixopt.errors import Issue, ScenarioError, undecodable
 from mixopt.roster.table_memory import check_memory
 from mixopt.scenario.reading import InputFileError, byte_limit, open_input_file
 
@@ -427,6 +427,9 @@ def _parquet_files(folder: Path, shown: str) -> list[Path]:
             if name.startswith((".", "_")) or not name.lower().endswith(PARQUET_SUFFIXES):
                 continue
             path = Path(root) / name
+            if undecodable(str(path)):
+                raise refuse(str(path), "has a file name that is not UTF-8 text (shown as \\udcXX)",
+                             "Rename the file with plain letters, digits and '-' or '_'")
             try:
                 info = os.stat(path)
             except OSError:

@@ -162,6 +162,7 @@ def _line(mark: Any) -> str:
     return f"line {mark.line + 1}" if mark is not None else "(file)"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_ISSUE = ("uses a YAML tag (a word beginning with '!'), which scenario files do not allow",
               "Remove the tag and write a plain value")
 
@@ -204,6 +205,9 @@ class _ScenarioLoader(yaml.SafeLoader):
                 raise _Refused(_line(event.start_mark), f"uses more than {MAX_YAML_ALIASES:,} '*' aliases",
                                "Write the values out instead of repeating '*anchor' references")
             return super().compose_node(parent, index)
+        if isinstance(event, yaml.ScalarEvent) and _SURROGATE.search(event.value):
+            raise _Refused(_line(event.start_mark), "holds a '\\u' escape of half a character (an unpaired "
+                           "surrogate), which is not text", "Delete the escape, or write the character itself")
         tag = getattr(event, "tag", None)
         if tag not in _PLAIN_TAGS:
             raise _Refused(_line(event.start_mark), *_TAG_ISSUE)
