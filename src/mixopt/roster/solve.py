@@ -254,6 +254,9 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
     notes: list[str] = []
     rounds = 0
     core_size = 0
+    # the core's absolute gap allowance is measured on this objective: the LP's at first, the incumbent's
+    # when the whole roster is the core and the LP's (much larger) value let the certified gap exceed the target
+    allowance_of = abs(lp.objective or 0.0)
     while True:
         rounds += 1
         in_core = fractional.copy()
@@ -269,7 +272,7 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.01)
         solver = "highs" if core_size <= HIGHS_CORE_LIMIT else "cbc"
         # The core's gap is measured on the whole plan's objective (the fixed creators included).
-        allowed = target_gap / 4 * max(abs(lp.objective or 0.0), 1e-9)
+        allowed = target_gap / 4 * max(allowance_of, 1e-9)
         # Stop the core as soon as its plan is certified against the LP bound already in hand.
         fixed_cost = float(arrays.costs[0] @ fixed_x)
         good_enough = lp.bound + target_gap / 2 * abs(lp.bound) - fixed_cost if target_gap > 0 else None
@@ -309,6 +312,10 @@ def _solve_once(model: RosterModel, options: SolverOptions, target_gap: float) -
             method = "exact MIP" if whole else "LP relaxation + exact core"
             return finish(status, best_x, best_obj, best_bound, method, core_size, rounds, notes)
         out_of_time = deadline is not None and time.monotonic() >= deadline
+        if (whole and not out_of_time and solver == "highs" and target_gap > 0 and best_obj is not None
+                and abs(best_obj) < allowance_of * (1 - 1e-9)):
+            allowance_of = abs(best_obj)  # solve the whole roster again, its allowance a share of the incumbent
+            continue
         if whole or out_of_time:
             if out_of_time:
                 notes.append("stopped at the time limit; the best plan found is kept with its certified gap"

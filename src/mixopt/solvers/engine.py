@@ -369,10 +369,27 @@ def cbc_path() -> str:
     raise FileNotFoundError("no CBC binary found; reinstall mixopt (it depends on cbcbox)")
 
 
+def _without_coefficients(arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarray, float]]) -> _RawResult:
+    """A model whose rows hold no nonzero coefficient (the bundled CBC aborts on one): each row holds
+    when 0 is within its limits, and each column sits at the bound its cost favours (the lower one on a tie)."""
+    rows_hold = bool(np.all(arrays.row_lower <= 1e-9) and np.all(arrays.row_upper >= -1e-9)
+                     and all(limit >= -1e-9 for _, limit in extra))
+    if not rows_hold:
+        return _RawResult(SolveStatus.INFEASIBLE, None, None, None, None)
+    x = np.where(cost < 0, arrays.col_upper, np.where(np.isfinite(arrays.col_lower), arrays.col_lower,
+                                                      np.where(np.isfinite(arrays.col_upper), arrays.col_upper, 0.0)))
+    if not np.all(np.isfinite(x)) or np.any((cost > 0) & ~np.isfinite(arrays.col_lower)):
+        return _RawResult(SolveStatus.UNBOUNDED, None, None, None, None)
+    objective = float(cost @ x)
+    return _RawResult(SolveStatus.OPTIMAL, x, objective, objective, 0.0)
+
+
 def _solve_cbc(
     arrays: LinearArrays, cost: np.ndarray, extra: list[tuple[np.ndarray, float]], options: SolverOptions,
     deadline: float | None,
 ) -> _RawResult:
+    if not np.any(arrays.value) and not any(np.any(row) for row, _ in extra):
+        return _without_coefficients(arrays, cost, extra)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(_highs_lp(arrays, cost, extra))
