@@ -41,11 +41,13 @@ def chosen_unique_reach(scenario: Scenario, table: pd.DataFrame, chosen: np.ndar
     codes, _names = pd.factorize(groups)  # whole numbers: a million rows are matched in milliseconds
     mine = np.unique(codes[chosen & (groups != "")])
     candidates = np.flatnonzero(np.isin(codes, mine) & ~chosen)
-    platforms = table["platform"].to_numpy(dtype=object)
-    wanted = set(zip(codes[chosen].tolist(), platforms[chosen].tolist()))
-    pairs = zip(codes[candidates].tolist(), platforms[candidates].tolist())
-    in_unit = candidates[np.fromiter((pair in wanted for pair in pairs), dtype=bool, count=len(candidates))]
-    rows = np.union1d(np.flatnonzero(chosen), in_unit)
+    mine_rows = np.flatnonzero(chosen)
+    both = np.concatenate([mine_rows, candidates])
+    platform_codes, platform_names = pd.factorize(table["platform"].to_numpy(dtype=object)[both])
+    # one whole number per (group, platform) audience (codes are -1 for a missing value, hence the + 1)
+    unit = (codes[both].astype(np.int64) + 1) * (len(platform_names) + 1) + (platform_codes.astype(np.int64) + 1)
+    in_unit = candidates[np.isin(unit[len(mine_rows):], unit[:len(mine_rows)])]
+    rows = np.union1d(mine_rows, in_unit)
     part = table.iloc[rows].reset_index(drop=True)
     return unique_reach_value(roster_audiences(scenario, part), chosen[rows])
 
