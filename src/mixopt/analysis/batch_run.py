@@ -127,10 +127,27 @@ def _scheduler_issue(address: str, problem: str, fix: str = _START) -> ScenarioE
     return ScenarioError([Issue(COMMAND_LINE, "--scheduler", problem, fix, address)])
 
 
+def _check_address(address: str) -> None:
+    """Refuse an address Dask cannot connect to at all (no port, an unknown protocol such as http://)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in backends:
+            raise ValueError(scheme)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError:
+        fix = "Give the address 'dask scheduler' prints, e.g. --scheduler tcp://10.0.0.5:8786"
+        raise _scheduler_issue(address, "is not a Dask scheduler address (PROTOCOL://HOST:PORT)", fix) from None
+
+
 def _connect(where: Where) -> Any:
     from distributed import Client
 
     address = where.scheduler or ""
+    _check_address(address)  # before a Client exists: a half-made one reports its own failure when collected
     try:
         client = Client(address, timeout=where.connect_timeout_s, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixopt.analysis.plan_file import check_plan_file
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.defaults import default_value
 from mixopt.scenario.results import ResultsTable
@@ -91,6 +92,7 @@ def read_plan(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not ("allocation" in data or data.get("mode") == "roster"):
         raise ScenarioError([Issue(shown, "(file)", "is not a mixopt plan.json (no allocation or selected creators)",
                                    "Give the plan.json that 'mixopt solve --out DIR' wrote")])
+    check_plan_file(data, shown)
     return data
 
 

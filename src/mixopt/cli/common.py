@@ -68,7 +68,11 @@ class OutFolder(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
-        if Path(path).exists() and not Path(path).is_dir():
+        try:
+            is_file = Path(path).exists() and not Path(path).is_dir()
+        except OSError as err:  # a name too long for the file system, a loop of links, ...
+            cannot_write(Path(path), "--out", err)
+        if is_file:
             click.echo(f"{path}: --out: is a file, not a folder; mixopt writes a run's files into a folder. Choose "
                        "another name, e.g. --out results/", err=True)
             sys.exit(2)

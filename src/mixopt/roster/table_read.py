@@ -459,7 +459,8 @@ def _arrow_column(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
             return column.cast(pa.string())
         return column.cast(pa.string()) if _castable(column) else pa.chunked_array(
             [pa.array([str(v) for v in column.to_pylist()], type=pa.string())])
-    return column.cast(pa.float64())
+    # a whole number above 2^53 has no exact float: the nearest one, which the row checks then read
+    return column.cast(pa.float64(), safe=False)
 
 
 def _castable(column: pa.ChunkedArray) -> bool:

@@ -35,9 +35,13 @@ def parse_values(text: str, option: str = "--values") -> list[float]:
                 raise bad("every number must be finite")
             if step <= 0 or stop < start:
                 raise bad("the step must be positive and STOP at least START")
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            points = (stop - start) / step
+            if not math.isfinite(points) or points >= 100_000:  # a step of 1e-320 makes it infinite
+                shown = f"{math.floor(points) + 1:,}" if math.isfinite(points) else "too many"
+                raise bad(f"that is {shown} points; at most 100,000")
+            count = int(math.floor(points + 1e-9)) + 1
             if count > 100_000:
-                raise bad(f"that is {count} points; at most 100,000")
+                raise bad(f"that is {count:,} points; at most 100,000")
             return [round(start + i * step, 10) for i in range(count)]
         values = [float(v.replace("_", "")) for v in text.split(",") if v.strip()]
     except ValueError:

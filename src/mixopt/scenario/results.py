@@ -383,6 +383,13 @@ def read_results(paths: list[str | Path] | tuple[str | Path, ...], scenario: Sce
         parts.append(rows)
     if issues:
         raise ScenarioError(issues)
+    if skipped_count and not any(len(part) for part in parts):
+        first = skipped[0] if skipped else None
+        why = f" (the first: {str(first).split(': ', 1)[-1].rstrip('.')})" if first is not None else ""
+        raise ScenarioError([Issue(", ".join(str(p) for p in paths), "(rows)",
+                                   ("its only row is" if rows_read == 1 else f"all {rows_read:,} of its rows are")
+                                   + f" bad, so no results are left{why}",
+                                   "Fix the rows; --skip-bad-rows only skips some of them")])
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for c in COUNT_COLUMNS + MONEY_COLUMNS:
         if c not in table:
