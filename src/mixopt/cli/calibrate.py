@@ -57,8 +57,8 @@ def calibrate(results: tuple[Path, ...], scenario_path: Path | None, columns: tu
 
     with planner_errors():
         scenario = mixopt.load_scenario(scenario_path) if scenario_path is not None else Scenario()
+        table = load_results(results, scenario, columns, skip_bad_rows)  # read first: a bad file leaves no folder
         check_out(out_dir)
-        table = load_results(results, scenario, columns, skip_bad_rows)
         calibration = run_calibration(table, scenario)
         written = write_or_fail(out_dir, lambda: write_calibration(calibration, out_dir))
         click.echo(calibration_text(calibration) + wrote_text(written), nl=False)

@@ -53,8 +53,8 @@ def review(plan_file: Path, results: tuple[Path, ...], scenario_path: Path | Non
     with planner_errors():
         plan = read_plan(plan_file)
         scenario = _scenario_for(plan, scenario_path)
+        table = load_results(results, scenario, columns, skip_bad_rows)  # read first: a bad file leaves no folder
         check_out(out_dir)
-        table = load_results(results, scenario, columns, skip_bad_rows)
         found = review_plan(plan, table, str(plan_file))
         written = write_or_fail(out_dir, lambda: write_review(found, out_dir))
         click.echo(review_text(found) + wrote_text(written), nl=False)
