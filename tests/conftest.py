@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,3 +156,20 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield address
     finally:
         _stop(processes, address)
+
+
+def run_cli(args: list[str]) -> Result:
+    """``mixopt ARGS`` in process, exceptions left to the command's own guard."""
+    from mixopt.cli import cli
+
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def one_error_line(result: Result, code: int) -> str:
+    """The single stderr line of a refused command, after checking its exit code and that no traceback
+    or internal error was printed."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]

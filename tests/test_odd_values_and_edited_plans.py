@@ -11,25 +11,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
-from mixopt.cli import cli
 from tests.conftest import SCENARIOS
+from tests.conftest import one_error_line as one_line
+from tests.conftest import run_cli as run
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 RESULTS = SCENARIOS / "results" / "spring_campaign.csv"
-
-
-def run(args: list[str]) -> Result:
-    return CliRunner().invoke(cli, args, catch_exceptions=False)
-
-
-def one_line(result: Result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output and "internal error" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_a_sweep_step_so_small_the_count_is_infinite_is_refused() -> None:

@@ -11,27 +11,15 @@ from pathlib import Path
 import pyarrow.csv
 import pyarrow.parquet
 import pytest
-from click.testing import CliRunner, Result
 
-from mixopt.cli import cli
 from tests.conftest import SCENARIOS
+from tests.conftest import one_error_line as one_line
+from tests.conftest import run_cli as run
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 NOT_UTF8 = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: 'caf\udce9' once read by Python
 HALF = "holds a '\\u' escape of half a character (an unpaired surrogate), which is not text. Delete the escape, " \
        "or write the character itself."
-
-
-def run(args: list[str]) -> Result:
-    return CliRunner().invoke(cli, args, catch_exceptions=False)
-
-
-def one_line(result: Result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output and "internal error" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize(("text", "line"), [

@@ -21,19 +21,24 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class _TierRow(_Part):
+class _Row(_Part):
+    """What a review reads of every planned row (a cell or a creator)."""
+
     tier: StrictStr
     platform: StrictStr
-    creators: _Count
     posts: _Count
     reach: _Figure = None
     engagements: _Figure = None
     conversions: _Figure = None
     revenue: _Figure = None
-    fees: _Figure = None
-    fee_paid: _Figure = None
     product_cost: _Figure = None
     handling_cost: _Figure = None
+
+
+class _TierRow(_Row):
+    creators: _Count
+    fees: _Figure = None
+    fee_paid: _Figure = None
 
 
 class _Assumption(_Part):
@@ -56,19 +61,10 @@ class _TierPlan(_Part):
     currency: StrictStr = "USD"
 
 
-class _RosterRow(_Part):
+class _RosterRow(_Row):
     id: StrictStr | int
-    tier: StrictStr
-    platform: StrictStr
-    posts: _Count
     followers: _Count
     fee_per_post: _Count
-    reach: _Figure = None
-    engagements: _Figure = None
-    conversions: _Figure = None
-    revenue: _Figure = None
-    product_cost: _Figure = None
-    handling_cost: _Figure = None
 
 
 class _RosterPlan(_Part):
