@@ -29,7 +29,8 @@ from mixopt.analysis.batch import (
 )
 from mixopt.errors import Issue, ScenarioError
 
-__all__ = ["Where", "BatchRun", "run_batch", "pending", "compute_rows", "default_workers", "chunks_of"]
+__all__ = ["Where", "BatchRun", "run_batch", "pending", "compute_rows", "default_workers", "chunks_of",
+           "check_scheduler_address", "NETWORK_PROTOCOLS"]
 
 Rows = list[dict[str, Any]]
 COMMAND_LINE = "(command line)"
@@ -127,17 +128,21 @@ def _scheduler_issue(address: str, problem: str, fix: str = _START) -> ScenarioE
     return ScenarioError([Issue(COMMAND_LINE, "--scheduler", problem, fix, address)])
 
 
-def _check_address(address: str) -> None:
-    """Refuse an address Dask cannot connect to at all (no port, an unknown protocol such as http://)."""
+#: The Dask protocols that reach a scheduler over the network.
+NETWORK_PROTOCOLS = ("tcp", "tls", "ws", "wss")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse an address a cluster cannot be reached at: no port, or a protocol other than the network
+    ones (http://; inproc:// names a scheduler inside this very process, so no cluster)."""
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.registry import backends
 
     try:
         scheme, location = parse_address(address)
-        if scheme not in backends:
+        if scheme not in NETWORK_PROTOCOLS or scheme not in backends:
             raise ValueError(scheme)
-        if scheme in ("tcp", "tls"):
-            parse_host_port(location)
+        parse_host_port(location)
     except ValueError:
         fix = "Give the address 'dask scheduler' prints, e.g. --scheduler tcp://10.0.0.5:8786"
         raise _scheduler_issue(address, "is not a Dask scheduler address (PROTOCOL://HOST:PORT)", fix) from None
@@ -147,7 +152,7 @@ def _connect(where: Where) -> Any:
     from distributed import Client
 
     address = where.scheduler or ""
-    _check_address(address)  # before a Client exists: a half-made one reports its own failure when collected
+    check_scheduler_address(address)  # before a Client exists: a half-made one reports its own failure when collected
     try:
         client = Client(address, timeout=where.connect_timeout_s, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:

@@ -8,6 +8,7 @@ never a traceback on the screen.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -72,6 +73,34 @@ def _internal_error(err: BaseException, ctx: click.Context) -> None:
     sys.exit(INTERNAL_ERROR_EXIT)
 
 
+def _unwritable_output(err: OSError) -> str | None:
+    """Why standard output refused text (a full disk, a broken device) when ``err`` came from writing
+    to it, else None. Every line mixopt prints goes through click's ``echo``, so its frame tells."""
+    trace = err.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_name == "echo" and frame.f_globals.get("__name__") == "click.utils":
+            try:
+                to_stdout = frame.f_locals.get("file").fileno() == 1  # type: ignore[union-attr]
+            except (AttributeError, OSError, ValueError):
+                to_stdout = False
+            return (err.strerror or type(err).__name__) if to_stdout else None
+        trace = trace.tb_next
+    return None
+
+
+def _refuse_output(reason: str) -> NoReturn:
+    """Standard output cannot be written: one line on standard error, exit 2, nothing left to flush."""
+    with contextlib.suppress(OSError):  # what did not fit goes nowhere: the last flush cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    with contextlib.suppress(OSError):  # when standard error cannot be written either, the exit code tells
+        click.echo(f"{COMMAND_LINE}: standard output: cannot write there ({reason}). Send the output to a file "
+                   "on a disk with room, e.g. > plan.txt.", err=True)
+    sys.exit(2)
+
+
 def _usage_line(err: click.UsageError, command: str = "mixopt") -> NoReturn:
     """Click's own usage errors in the one-line form of every other error (exit 2)."""
     if err.ctx is not None and err.ctx.parent is not None:
@@ -120,8 +149,24 @@ class _GuardedGroup(click.Group):
             fail(err)
         except BrokenPipeError:
             raise  # click reports a closed standard output itself (exit 1)
+        except OSError as err:
+            reason = _unwritable_output(err)
+            if reason is not None:
+                _refuse_output(reason)
+            _internal_error(err, ctx)
         except Exception as err:  # noqa: BLE001 - the point of the group
             _internal_error(err, ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except BrokenPipeError:
+            raise
+        except OSError as err:  # --help or --version written to a standard output that takes nothing
+            reason = _unwritable_output(err)
+            if reason is None:
+                raise
+            _refuse_output(reason)
 
 
 @click.group(cls=_GuardedGroup, context_settings=CONTEXT_SETTINGS)

@@ -31,11 +31,15 @@ def _kind(path: Path, argument: str) -> str:
                 "scenario.yaml or scenario.xlsx", str(path))
 
 
-def _refuse_existing(path: Path, command: str, force: bool) -> None:
-    if path.exists() and not force:
+def _refuse_existing(path: Path, command: str, force: bool, argument: str = "FILE") -> None:
+    try:
+        exists, regular = path.exists(), path.is_file()
+    except OSError as err:  # e.g. a name too long for the file system
+        cannot_write(path, argument, err)
+    if exists and not force:
         raise ScenarioError([Issue(str(path), "(file)", f"already exists; mixopt {command} does not replace a file",
                                    "Choose another name, or add --force to replace it")])
-    if path.exists() and not path.is_file():
+    if exists and not regular:
         raise ScenarioError([Issue(str(path), "(file)", "is not a regular file", "Choose another name")])
 
 
@@ -46,7 +50,11 @@ def _starter(path: Path, roster: str | None = None) -> tuple[dict[str, Any], Sce
     data = starter_data()
     if roster is not None:
         table = Path(roster).resolve()  # as typed: from the current folder
-        if not table.is_file():
+        try:
+            found = table.is_file()
+        except OSError:  # e.g. a name too long for the file system: no such table either way
+            found = False
+        if not found:
             usage_error("--roster", "no such creator table (a path from the current folder)",
                         "Give the creator table's path, e.g. --roster creators/roster.csv (CSV, XLSX or Parquet)",
                         roster)
@@ -228,7 +236,7 @@ def convert(source: Path, target: Path, force: bool) -> None:
                     "Convert .yaml to .xlsx or .xlsx to .yaml", str(target))
     with planner_errors():
         raw, scenario = read_scenario(source)
-        _refuse_existing(target, "convert", force)
+        _refuse_existing(target, "convert", force, "TARGET")
         data = _rebased(raw.data, scenario, source.parent.resolve(), target)
         note, header = _converted(source, target, list(dict.fromkeys([raw.file, *raw.origins.values()])))
         try:

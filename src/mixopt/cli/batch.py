@@ -68,7 +68,7 @@ def _scenario_files(given: tuple[Path, ...]) -> list[Path]:
 
 
 def _where(workers: int | None, scheduler: str | None) -> tuple[Where, str]:
-    from mixopt.analysis.batch_run import default_workers
+    from mixopt.analysis.batch_run import check_scheduler_address, default_workers
 
     if scheduler is not None:
         if workers is not None:
@@ -77,6 +77,7 @@ def _where(workers: int | None, scheduler: str | None) -> tuple[Where, str]:
         if not scheduler.strip() or any(c.isspace() for c in scheduler):
             usage_error("--scheduler", "is not an address", "Give the scheduler's address, e.g. tcp://10.0.0.5:8786",
                         scheduler)
+        check_scheduler_address(scheduler)  # before --out is touched
         return Where(scheduler=scheduler), f"the Dask scheduler at {scheduler}"
     count = workers or default_workers()
     text = "this process" if count == 1 else f"{count} local processes"

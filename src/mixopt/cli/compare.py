@@ -125,7 +125,8 @@ def compare(scenarios: tuple[Path, ...], settings: tuple[str, ...], solver: str 
         except MixoptError as err:
             problems.append(str(err))
     if problems:
-        click.echo("\n".join(problems), err=True)
+        lines = [line for problem in problems for line in problem.splitlines()]
+        click.echo("\n".join(dict.fromkeys(lines)), err=True)  # a --set mistake is the same line for every file
         sys.exit(1)
     with planner_errors():
         for s in loaded:

@@ -165,9 +165,18 @@ def _number_problems(problems: _Problems, parsed_mask: tuple[np.ndarray, np.ndar
                   "to '.'")
 
 
+#: The largest money amount a creator's row may hold (10^13, the scale of the largest budgets planned,
+#: in IDR; 100 posts of it stay under the 10^15 HiGHS refuses as a coefficient), and the largest views
+#: or score (10^12, a hundred times everyone alive).
+LARGEST_MONEY, LARGEST_FIGURE = 1e13, 1e12
+MONEY_COLUMNS = ("fee_per_post", "product_cost", "handling_cost")
+
+
 def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale: _Locale, *, required: bool,
-             minimum: float = 0.0, maximum: float | None = None) -> np.ndarray | None:
-    """The column's numbers (NaN where empty), None when the table has no such column."""
+             minimum: float = 0.0, maximum: float | None = None, largest: float | None = LARGEST_FIGURE
+             ) -> np.ndarray | None:
+    """The column's numbers (NaN where empty), None when the table has no such column; ``maximum`` bounds
+    a rate (with its fix), ``largest`` any other figure."""
     if column not in frame:
         return None
     raw = frame[column]
@@ -175,22 +184,25 @@ def _numbers(frame: pd.DataFrame, column: str, problems: _Problems, locale: _Loc
         values = raw.to_numpy(dtype=float, copy=True)  # parsed by the reader: empty cells are NaN
         if required:
             problems.flag(np.isnan(values), column, raw, "is empty", f"Fill in {column} for every creator")
-        return _in_range(values, raw, column, problems, minimum, maximum)
+        return _in_range(values, raw, column, problems, minimum, maximum, largest)
     parsed = parse_numbers(raw, locale.decimal(column), thousands=locale.thousands)
     _number_problems(problems, (parsed.bad, parsed.comma, parsed.dot), column, raw, locale)
     if required:
         problems.flag(parsed.empty, column, raw, "is empty", f"Fill in {column} for every creator")
-    return _in_range(parsed.values, raw, column, problems, minimum, maximum)
+    return _in_range(parsed.values, raw, column, problems, minimum, maximum, largest)
 
 
 def _in_range(values: np.ndarray, raw: pd.Series, column: str, problems: _Problems, minimum: float,
-              maximum: float | None) -> np.ndarray:
+              maximum: float | None, largest: float | None) -> np.ndarray:
     known = ~np.isnan(values)
     problems.flag(known & (values < minimum), column, raw, f"must be >= {minimum:g}",
                   "Fix the value or remove the creator")
     if maximum is not None:
         problems.flag(known & (values > maximum), column, raw, f"must be <= {maximum:g}",
                       "Write rates as fractions, e.g. 0.035 for 3.5%")
+    elif largest is not None:  # views, money and scores: a figure past any real one swamps the solver's arithmetic
+        problems.flag(known & ~(values <= largest), column, raw, f"is too large to be a real figure (at most "
+                      f"{largest:,.0f})", "Check the value; it may have been pasted with extra digits")
     return values
 
 
@@ -302,10 +314,11 @@ def build_roster(frame: pd.DataFrame, scenario: Scenario, shown: str, *, skip_ba
     extras = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     locale = _locale(frame, scenario, layout, [c for c in ("followers",) + NUMERIC_OPTIONAL + tuple(extras)
                                                if c in frame])
-    followers = _numbers(frame, "followers", problems, locale, required=True)
+    followers = _numbers(frame, "followers", problems, locale, required=True, largest=None)  # bounded by the tiers
     assert followers is not None  # a required column
     numeric = {c: _numbers(frame, c, problems, locale, required=False,
-                           maximum=1.0 if c in ("engagement_rate", "conversion_rate", "acceptance_rate") else None)
+                           maximum=1.0 if c in ("engagement_rate", "conversion_rate", "acceptance_rate") else None,
+                           largest=LARGEST_MONEY if c in MONEY_COLUMNS else LARGEST_FIGURE)
                for c in NUMERIC_OPTIONAL}
     flags = {c: _flags(frame, c, problems) for c in FLAG_COLUMNS}
     extra_values = {c: _extra_numbers(frame, c, problems, locale) for c in extras}

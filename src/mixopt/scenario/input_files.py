@@ -12,9 +12,12 @@ from typing import BinaryIO
 
 from mixopt.errors import Issue, ScenarioError
 
-__all__ = ["MAX_NAME_CHARS", "MAX_PATH_CHARS", "InputFileError", "byte_limit", "open_input_file", "path_problem"]
+__all__ = ["MAX_NAME_CHARS", "MAX_PATH_CHARS", "MAX_LIMIT_BYTES", "InputFileError", "byte_limit", "open_input_file",
+           "path_problem", "read_within"]
 
 MAX_PATH_CHARS, MAX_NAME_CHARS = 4096, 255  # a whole path, and one folder or file name in it
+MAX_LIMIT_BYTES = 10**15  # the largest limit a variable may set (1 PB): far beyond any real input
+_BLOCK_BYTES = 1 << 20  # read in blocks, so a generous limit never reserves its size in memory
 
 
 class InputFileError(Exception):
@@ -34,7 +37,8 @@ def byte_limit(variable: str, default: int) -> int:
     Raises
     ------
     ScenarioError
-        When the variable is set to something other than a positive whole number.
+        When the variable is set to something other than a positive whole number of at most
+        ``MAX_LIMIT_BYTES``.
     """
     text = os.environ.get(variable)
     if text is None or not text.strip():
@@ -46,7 +50,23 @@ def byte_limit(variable: str, default: int) -> int:
     if value <= 0:
         raise ScenarioError([Issue("(environment)", variable, "must be a positive whole number of bytes",
                                    f"Set it to e.g. {default} or unset it", text)])
+    if value > MAX_LIMIT_BYTES:
+        raise ScenarioError([Issue("(environment)", variable, f"must be at most {MAX_LIMIT_BYTES:,} bytes",
+                                   f"Set it to e.g. {default} or unset it", text)])
     return value
+
+
+def read_within(handle: BinaryIO, limit_bytes: int) -> bytes:
+    """The file's bytes up to ``limit_bytes`` + 1 (one more shows it grew past the limit while read)."""
+    blocks: list[bytes] = []
+    left = limit_bytes + 1
+    while left > 0:
+        block = handle.read(min(left, _BLOCK_BYTES))
+        if not block:
+            break
+        blocks.append(block)
+        left -= len(block)
+    return b"".join(blocks)
 
 
 def path_problem(text: str) -> str | None:

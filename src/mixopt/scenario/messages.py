@@ -99,6 +99,15 @@ def _plain(number: float) -> str:
     return format_value(float(number))
 
 
+def _in_full(number: float) -> str | None:
+    """``number`` in plain digits (1e13 as 10000000000000), or None when that would be absurdly long."""
+    if not 1e-9 <= abs(number) < 1e20:
+        return None
+    if number.is_integer():
+        return f"{number:.0f}"
+    return f"{number:.12f}".rstrip("0")
+
+
 def _is_fraction(loc: tuple[Any, ...]) -> bool:
     """True for shares and rates (written as fractions, or per follower for reach_rate)."""
     names = [str(p) for p in loc if not isinstance(p, int)]
@@ -137,10 +146,15 @@ def _number_fix(loc: tuple[Any, ...], value: Any, whole: bool) -> str:
         except ValueError:
             number = math.nan
         if math.isfinite(number):
+            if not cleaned.isascii():  # Python reads full-width and other scripts' digits as numbers; YAML does not
+                return f"Type the number with the digits 0-9, e.g. '{field}: {_plain(number)}'"
             if cleaned != text:
                 return f"Write the number without quotes, commas or currency signs, e.g. '{field}: {_plain(number)}'"
             if "e" in text.lower():
-                return f"Write the number out in full, e.g. '{field}: {_plain(number)}' (YAML reads {text} as text)"
+                full = _in_full(number)
+                if full is None:
+                    return f"Write a plain number, e.g. '{field}: {_example(loc)}' (YAML reads {text} as text)"
+                return f"Write the number out in full, e.g. '{field}: {full}' (YAML reads {text} as text)"
             return f"Remove the quotes, e.g. '{field}: {text}'"
     if whole:
         return f"Write a whole number, e.g. '{field}: {example}'"

@@ -32,9 +32,11 @@ from mixopt.scenario.input_files import (  # noqa: F401  (re-exported: readers o
     byte_limit,
     open_input_file,
     path_problem,
+    read_within,
 )
 
-__all__ = ["RawScenario", "read_scenario_yaml", "InputFileError", "open_input_file", "byte_limit", "path_problem"]
+__all__ = ["RawScenario", "read_scenario_yaml", "InputFileError", "open_input_file", "byte_limit", "path_problem",
+           "read_within"]
 
 Origins = dict[tuple[str, ...], str]
 #: How a value given on the command line is labelled (``--set budget=50000``) in messages and origins.
@@ -68,7 +70,7 @@ def _read_limited(path: Path, shown: str) -> bytes:
     limit = byte_limit(SCENARIO_LIMIT_VARIABLE, DEFAULT_MAX_SCENARIO_BYTES)
     try:
         with open_input_file(path, limit, SCENARIO_LIMIT_VARIABLE, "scenario file") as handle:
-            data = handle.read(limit + 1)
+            data = read_within(handle, limit)
     except InputFileError as err:
         problem, fix = err.problem, err.fix
         if err.reason == "folder":

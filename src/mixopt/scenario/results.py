@@ -57,6 +57,7 @@ from mixopt.scenario.reading import (
     byte_limit,
     open_input_file,
     read_scenario_yaml,
+    read_within,
 )
 from mixopt.scenario.schema import (
     PARAMETERS,
@@ -171,7 +172,7 @@ def _read_frame(path: Path, shown: str) -> tuple[pd.DataFrame, str]:
             raise _refuse(shown, "results table not found", "Check the path and the file name") from None
         raise _refuse(shown, err.problem, err.fix) from None
     with handle:
-        data = handle.read(limit + 1)
+        data = read_within(handle, limit)
     digest = hashlib.sha256(data).hexdigest()
     import io
 

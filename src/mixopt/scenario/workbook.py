@@ -34,6 +34,7 @@ from mixopt.scenario.reading import (
     RawScenario,
     byte_limit,
     open_input_file,
+    read_within,
 )
 from mixopt.scenario.schema import (
     Assumption,
@@ -207,7 +208,7 @@ def _read_bytes(path: Path, shown: str) -> bytes:
     limit = byte_limit(SCENARIO_LIMIT_VARIABLE, DEFAULT_MAX_SCENARIO_BYTES)
     try:
         with open_input_file(path, limit, SCENARIO_LIMIT_VARIABLE, _KIND) as handle:
-            data = handle.read(limit + 1)
+            data = read_within(handle, limit)
     except InputFileError as err:
         raise ScenarioError([Issue(shown, "(file)", err.problem, err.fix)]) from None
     except OSError as err:

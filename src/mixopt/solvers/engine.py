@@ -31,19 +31,33 @@ from mixopt.solvers.types import (
 def _silence_highs_banner() -> None:
     """HiGHS >= 1.16 prints a copyright banner on standard output when the first ``Highs`` object
     of a process is made, before ``output_flag`` can be set; that would corrupt ``--format csv``
-    output. Make the first one with file descriptor 1 pointed at /dev/null."""
+    output. Make the first one with file descriptor 1 pointed at /dev/null. When standard output
+    is closed, /dev/null stays there: a file opened later must never become descriptor 1."""
     try:
-        sys.stdout.flush()
-        saved = os.dup(1)
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except (OSError, ValueError):
+        pass  # a full or closed standard output: its own command reports it
+    try:
+        saved: int | None = os.dup(1)
+    except OSError:
+        saved = None
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        if saved is not None:
+            os.close(saved)
         return
     try:
-        with open(os.devnull, "w", encoding="utf-8") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highspy.Highs()
+        if devnull != 1:
+            os.dup2(devnull, 1)
+        highspy.Highs()
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+        if devnull != 1:
+            os.close(devnull)
 
 
 _silence_highs_banner()
