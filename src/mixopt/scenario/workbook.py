@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import re
 import typing
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,16 +23,7 @@ from pydantic import BaseModel
 
 from mixopt.errors import Issue, ScenarioError
 from mixopt.scenario.defaults import default_value
-from mixopt.scenario.reading import (
-    DEFAULT_MAX_SCENARIO_BYTES,
-    OTHER_FORMATS,
-    SCENARIO_LIMIT_VARIABLE,
-    InputFileError,
-    RawScenario,
-    byte_limit,
-    open_input_file,
-    read_within,
-)
+from mixopt.scenario.reading import OTHER_FORMATS, RawScenario
 from mixopt.scenario.schema import (
     Assumption,
     BandRules,
@@ -44,6 +32,7 @@ from mixopt.scenario.schema import (
     RosterSettings,
     Rules,
 )
+from mixopt.scenario.workbook_file import read_grids, read_workbook_bytes
 
 __all__ = ["read_scenario_workbook", "curve_text", "models_in", "dict_args", "SHEETS",
            "RULE_COLUMNS", "ASSUMPTION_COLUMNS", "PARAMETER_NAMES", "MAX_ROWS", "BUILT_IN"]
@@ -57,8 +46,6 @@ BUILT_IN = "built-in"
 MAX_ROWS = 5_000  # rows per sheet (a scenario needs a few hundred)
 MAX_COLUMNS = 40  # columns read per sheet; further columns are the planner's own notes
 MAX_NAME_CHARS = 100  # a field code, tier, platform or cell name
-UNPACKED_FACTOR = 10  # a workbook may unpack to this many times the scenario file size limit
-_KIND = "scenario workbook"
 
 
 def models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -199,85 +186,6 @@ def _is_formula(value: Any) -> bool:
     """True for a formula as openpyxl gives it when saved values are not asked for."""
     return (isinstance(value, str) and value.startswith("=")) or type(value).__name__ in ("ArrayFormula",
                                                                                           "DataTableFormula")
-
-
-# ----------------------------------------------------------------------------- the file
-
-
-def _read_bytes(path: Path, shown: str) -> bytes:
-    limit = byte_limit(SCENARIO_LIMIT_VARIABLE, DEFAULT_MAX_SCENARIO_BYTES)
-    try:
-        with open_input_file(path, limit, SCENARIO_LIMIT_VARIABLE, _KIND) as handle:
-            data = read_within(handle, limit)
-    except InputFileError as err:
-        raise ScenarioError([Issue(shown, "(file)", err.problem, err.fix)]) from None
-    except OSError as err:
-        raise ScenarioError([Issue(shown, "(file)", f"cannot read the file ({err.strerror or type(err).__name__})",
-                                   "Check that the file can be read")]) from None
-    if len(data) > limit:
-        raise ScenarioError([Issue(shown, "(file)", f"is over the {limit:,}-byte limit for a {_KIND}",
-                                   f"Check that this is the right file, or raise the limit with "
-                                   f"{SCENARIO_LIMIT_VARIABLE}")])
-    return data
-
-
-def _check_archive(content: bytes, shown: str) -> None:
-    limit = UNPACKED_FACTOR * byte_limit(SCENARIO_LIMIT_VARIABLE, DEFAULT_MAX_SCENARIO_BYTES)
-    fix = "Save the scenario workbook as .xlsx (Excel 2007-365 or LibreOffice 'Excel 2007-365')"
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ScenarioError([Issue(shown, "(file)", "is not an .xlsx workbook (it is not a zip archive)", fix)]
-                            ) from None
-    unpacked = sum(max(info.file_size, 0) for info in members)
-    if unpacked > limit or len(members) > 10_000:
-        raise ScenarioError([Issue(shown, "(file)", f"the workbook unpacks to {unpacked:,} bytes in {len(members):,} "
-                                   f"parts, over the {limit:,}-byte limit for a {_KIND}",
-                                   f"Check that this is the right file, or raise the limit with "
-                                   f"{SCENARIO_LIMIT_VARIABLE} (a workbook may unpack to {UNPACKED_FACTOR} times it)")])
-
-
-Grid = dict[str, list[list[Any]]]
-
-
-def _grids(content: bytes, shown: str, data_only: bool) -> tuple[Grid, set[tuple[str, int, int]]]:
-    """Every sheet's cell values (up to MAX_COLUMNS), and the cells that show a spreadsheet error."""
-    import openpyxl
-
-    grids: Grid = {}
-    errors: set[tuple[str, int, int]] = set()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not keep
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
-            try:
-                for sheet in book.worksheets:
-                    rows: list[list[Any]] = []
-                    for r, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS)):
-                        values = [getattr(cell, "value", None) for cell in row]
-                        for c, cell in enumerate(row):
-                            if getattr(cell, "data_type", None) == "e":
-                                errors.add((sheet.title, r, c))
-                        if any(v is not None for v in values):
-                            if r >= MAX_ROWS:
-                                raise ScenarioError([Issue(shown, f"{sheet.title}!A{r + 1}",
-                                                           f"the sheet has more than {MAX_ROWS:,} rows",
-                                                           "Keep one row per setting (a scenario needs a few "
-                                                           "hundred)")])
-                            rows.extend([] for _ in range(r - len(rows)))
-                            rows.append(values)
-                    grids[sheet.title] = rows
-            finally:
-                book.close()
-    except ScenarioError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a malformed workbook can fail anywhere inside openpyxl
-        raise ScenarioError([Issue(shown, "(file)", f"cannot read the workbook ({type(err).__name__})",
-                                   "Save it again as .xlsx from Excel or LibreOffice")]) from None
-    return grids, errors
 
 
 # ----------------------------------------------------------------------------- sheets
@@ -570,10 +478,9 @@ def read_scenario_workbook(path: str | Path, shown: str | None = None) -> RawSce
     """
     path = Path(path)
     shown = shown or str(path)
-    content = _read_bytes(path, shown)
-    _check_archive(content, shown)
-    grids, errors = _grids(content, shown, data_only=True)
-    formulas, _ = _grids(content, shown, data_only=False)
+    content = read_workbook_bytes(path, shown)
+    grids, errors = read_grids(content, shown, data_only=True, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    formulas, _ = read_grids(content, shown, data_only=False, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     unsaved = {(sheet, r, c) for sheet, rows in formulas.items() for r, row in enumerate(rows)
                for c, value in enumerate(row) if _is_formula(value)
                and (r >= len(grids.get(sheet, [])) or c >= len(grids[sheet][r]) or grids[sheet][r][c] is None)}
